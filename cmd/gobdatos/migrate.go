@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+
+	"github.com/dgtit-gto/gobdatos/migrations"
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+)
+
+type migrateCmd struct {
+	Up     migrateUpCmd     `cmd:"" default:"1" help:"Apply every pending migration (the default)."`
+	Status migrateStatusCmd `cmd:"" help:"List every migration and whether it has been applied."`
+}
+
+type migrateUpCmd struct{}
+
+func (migrateUpCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error {
+	url, err := g.requireDatabaseURL()
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.Open(ctx, url, "gobdatos-migrate")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	res, err := migrations.Up(ctx, pool, nil)
+	for _, r := range res {
+		fmt.Printf("aplicada  %s  (%s)\n", r.File, r.Duration)
+	}
+	if err != nil {
+		return err
+	}
+	if len(res) == 0 {
+		fmt.Println("La base de datos ya está al día.")
+	}
+	return nil
+}
+
+type migrateStatusCmd struct{}
+
+func (migrateStatusCmd) Run(ctx context.Context, g *Globals) error {
+	url, err := g.requireDatabaseURL()
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.Open(ctx, url, "gobdatos-migrate")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	m, err := migrations.New(pool, nil)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	st, err := m.Status(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSIÓN\tARCHIVO\tESTADO\tAPLICADA")
+	pending := 0
+	for _, s := range st {
+		state, at := "pendiente", "—"
+		if s.Applied {
+			state, at = "aplicada", s.AppliedAt
+		} else {
+			pending++
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Version, s.File, state, at)
+	}
+	tw.Flush()
+	if pending > 0 {
+		return exitError{code: 3, msg: fmt.Sprintf("%d migraciones pendientes", pending)}
+	}
+	return nil
+}

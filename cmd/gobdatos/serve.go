@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dgtit-gto/gobdatos/migrations"
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+	"github.com/dgtit-gto/gobdatos/portal"
+)
+
+// portalConfig is what running the portal takes, shared by serve and dev.
+type portalConfig struct {
+	secretConfig
+	Addr           string   `name:"addr" env:"GOBDATOS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on; use :8080 to accept connections from other machines."`
+	BaseURL        string   `name:"base-url" env:"GOBDATOS_BASE_URL" help:"Public URL of the portal (e.g. https://datos.guanajuato.gob.mx), used in e-mails, DCAT and download links."`
+	SMTPURL        string   `name:"smtp-url" env:"SMTP_URL" help:"Mail server for notifications: smtp://user:pass@host:587?from=datos@… (smtps:// for TLS). In dev, mails are written to the data folder instead."`
+	MaxUpload      int64    `name:"max-upload" env:"GOBDATOS_MAX_UPLOAD" default:"1073741824" help:"Largest file an upload may send, in bytes."`
+	Migrate        bool     `name:"migrate" env:"GOBDATOS_MIGRATE" default:"true" negatable:"" help:"Apply pending migrations at start (under an advisory lock, so several instances may start at once)."`
+	TrustedProxies []string `name:"trusted-proxies" env:"GOBDATOS_TRUSTED_PROXIES" help:"Comma-separated networks (CIDR) of load balancers whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8."`
+}
+
+// Validate checks the combinations kong cannot.
+func (c portalConfig) Validate() error {
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("GOBDATOS_BASE_URL must be an http(s) URL, got %q", c.BaseURL)
+		}
+	}
+	if _, err := c.proxies(); err != nil {
+		return err
+	}
+	if c.MaxUpload < 1<<20 {
+		return errors.New("GOBDATOS_MAX_UPLOAD must be at least 1 MiB")
+	}
+	return nil
+}
+
+func (c portalConfig) proxies() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, s := range c.TrustedProxies {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("GOBDATOS_TRUSTED_PROXIES: %q is not a network in CIDR form (e.g. 10.0.0.0/8)", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// runPortal migrates (when asked) and serves until ctx ends.
+func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.Pool, logger *slog.Logger, ready func(net.Addr)) error {
+	if cfg.Migrate {
+		res, err := migrations.Up(ctx, pool, logger)
+		if err != nil {
+			return err
+		}
+		if len(res) > 0 {
+			logger.Info("migraciones aplicadas", "count", len(res))
+		}
+	}
+	secret, err := cfg.resolve(g.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	proxies, err := cfg.proxies()
+	if err != nil {
+		return err
+	}
+	mig, err := migrations.New(pool, nil)
+	if err != nil {
+		return err
+	}
+	defer mig.Close()
+	srv, err := portal.New(portal.Options{
+		Pool:           pool,
+		Logger:         logger,
+		Version:        version(),
+		BaseURL:        cfg.BaseURL,
+		SecretKey:      secret,
+		Metrics:        prometheus.NewRegistry(),
+		MaxUpload:      cfg.MaxUpload,
+		TrustedProxies: proxies,
+		Ready: func(ctx context.Context) error {
+			pending, err := mig.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			if pending {
+				return fmt.Errorf("hay migraciones pendientes: ejecute `gobdatos migrate up`")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, cfg.Addr, ready)
+}
+
+type serveCmd struct {
+	portalConfig
+}
+
+func (c *serveCmd) Help() string {
+	return `Serves the portal, the JSON API (/api/v1), the CKAN-compatible API (/api/3/action), /healthz, /readyz and /metrics.
+
+Needs DATABASE_URL. Pending migrations are applied first unless --no-migrate is given.
+Several instances can run behind a load balancer: they keep no state of their own; give them the same GOBDATOS_SECRET_KEY.`
+}
+
+func (c *serveCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error {
+	url, err := g.requireDatabaseURL()
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.Open(ctx, url, "gobdatos")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return runPortal(ctx, g, c.portalConfig, pool, logger, nil)
+}

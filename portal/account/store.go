@@ -1,0 +1,119 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+)
+
+// ErrNotFound means no user matches.
+var ErrNotFound = errors.New("account: user not found")
+
+// ErrDuplicate means the login or e-mail is taken.
+var ErrDuplicate = errors.New("account: login or e-mail already in use")
+
+// User is one portal user.
+type User struct {
+	ID                 int64
+	Login              string
+	Email              string
+	FullName           string
+	Profile            Profile
+	DependenciaID      *int64
+	MustChangePassword bool
+	Active             bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// NewUser is what creating a user takes; Password may be empty (the user
+// then sets it through the welcome link).
+type NewUser struct {
+	Login              string
+	Email              string
+	FullName           string
+	Profile            Profile
+	DependenciaID      *int64
+	Password           string
+	MustChangePassword bool
+}
+
+// Store keeps users in meta.app_user.
+type Store struct{ db pgdb.DBTX }
+
+// NewStore returns a Store over db (a pool or a transaction).
+func NewStore(db pgdb.DBTX) *Store { return &Store{db: db} }
+
+const userColumns = `id, login, email, full_name, profile, dependencia_id, must_change_password, active, created_at, updated_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Login, &u.Email, &u.FullName, &u.Profile, &u.DependenciaID,
+		&u.MustChangePassword, &u.Active, &u.CreatedAt, &u.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// Create inserts a user.
+func (s *Store) Create(ctx context.Context, nu NewUser) (User, error) {
+	if !nu.Profile.Valid() {
+		return User{}, fmt.Errorf("account: unknown profile %q", nu.Profile)
+	}
+	var hash *string
+	if nu.Password != "" {
+		h, err := HashPassword(nu.Password)
+		if err != nil {
+			return User{}, err
+		}
+		hash = &h
+	}
+	u, err := scanUser(s.db.QueryRow(ctx, `
+		INSERT INTO meta.app_user (login, email, full_name, profile, dependencia_id, password_hash, must_change_password)
+		VALUES (lower($1), $2, $3, $4, $5, $6, $7)
+		RETURNING `+userColumns,
+		nu.Login, nu.Email, nu.FullName, nu.Profile, nu.DependenciaID, hash, nu.MustChangePassword))
+	if pgdb.IsCode(err, pgdb.UniqueViolation) {
+		return User{}, ErrDuplicate
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("account: create %s: %w", nu.Login, err)
+	}
+	return u, nil
+}
+
+// ByLogin finds a user by login, case-insensitively.
+func (s *Store) ByLogin(ctx context.Context, login string) (User, error) {
+	return scanUser(s.db.QueryRow(ctx, `SELECT `+userColumns+` FROM meta.app_user WHERE lower(login) = lower($1)`, login))
+}
+
+// CountByProfile counts active users with profile p.
+func (s *Store) CountByProfile(ctx context.Context, p Profile) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM meta.app_user WHERE profile = $1 AND active`, p).Scan(&n)
+	return n, err
+}
+
+// SetPassword replaces a user's password; mustChange makes the next sign-in
+// ask for a new one.
+func (s *Store) SetPassword(ctx context.Context, id int64, password string, mustChange bool) error {
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	tag, err := s.db.Exec(ctx, `UPDATE meta.app_user SET password_hash = $2, must_change_password = $3, updated_at = now() WHERE id = $1`,
+		id, h, mustChange)
+	if err != nil {
+		return fmt.Errorf("account: set password: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

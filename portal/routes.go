@@ -1,0 +1,8 @@
+package portal
+
+// routes wires every area of the portal; one bind call per area.
+func (s *Server) routes() {
+	s.bindStatic()
+	s.bindHealth()
+	s.bindHome()
+}
