@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,7 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mattn/go-isatty"
+
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
 // Globals are the settings every command shares.
@@ -55,6 +59,15 @@ func (g *Globals) requireDatabaseURL() (string, error) {
 		return "", errors.New("falta DATABASE_URL / DATABASE_URL is not set: point it at Datosigto (postgres://…), or use `gobdatos dev` for an embedded database")
 	}
 	return u, nil
+}
+
+// openDB connects to the configured database, for commands that need one.
+func (g *Globals) openDB(ctx context.Context, app string) (*pgxpool.Pool, error) {
+	url, err := g.requireDatabaseURL()
+	if err != nil {
+		return nil, err
+	}
+	return pgdb.Open(ctx, url, app)
 }
 
 func valueOrFile(value, file, name string) (string, error) {

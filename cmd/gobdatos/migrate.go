@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/dgtit-gto/gobdatos/migrations"
-	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
 type migrateCmd struct {
@@ -19,11 +18,7 @@ type migrateCmd struct {
 type migrateUpCmd struct{}
 
 func (migrateUpCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error {
-	url, err := g.requireDatabaseURL()
-	if err != nil {
-		return err
-	}
-	pool, err := pgdb.Open(ctx, url, "gobdatos-migrate")
+	pool, err := g.openDB(ctx, "gobdatos-migrate")
 	if err != nil {
 		return err
 	}
@@ -44,11 +39,7 @@ func (migrateUpCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) er
 type migrateStatusCmd struct{}
 
 func (migrateStatusCmd) Run(ctx context.Context, g *Globals) error {
-	url, err := g.requireDatabaseURL()
-	if err != nil {
-		return err
-	}
-	pool, err := pgdb.Open(ctx, url, "gobdatos-migrate")
+	pool, err := g.openDB(ctx, "gobdatos-migrate")
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dgtit-gto/gobdatos/migrations"
-	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 	"github.com/dgtit-gto/gobdatos/portal"
 )
 
@@ -119,11 +118,7 @@ Several instances can run behind a load balancer: they keep no state of their ow
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error {
-	url, err := g.requireDatabaseURL()
-	if err != nil {
-		return err
-	}
-	pool, err := pgdb.Open(ctx, url, "gobdatos")
+	pool, err := g.openDB(ctx, "gobdatos")
 	if err != nil {
 		return err
 	}

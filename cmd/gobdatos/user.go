@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/dgtit-gto/gobdatos/catalog/audit"
-	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -19,11 +18,7 @@ type userResetPasswordCmd struct {
 }
 
 func (c userResetPasswordCmd) Run(ctx context.Context, g *Globals) error {
-	url, err := g.requireDatabaseURL()
-	if err != nil {
-		return err
-	}
-	pool, err := pgdb.Open(ctx, url, "gobdatos-user")
+	pool, err := g.openDB(ctx, "gobdatos-user")
 	if err != nil {
 		return err
 	}
