@@ -42,9 +42,9 @@ func TestParseMunicipio(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		``:                         "vacía",
-		`{"name": `:                "no es JSON válido",
-		`{"name": 5}`:              "tipo incorrecto en «name»",
+		``:                          "vacía",
+		`{"name": `:                 "no es JSON válido",
+		`{"name": 5}`:               "tipo incorrecto en «name»",
 		`{"schema": {"fields": 3}}`: "tipo incorrecto",
 		`{"schema": {"fields": [], "primaryKey": 3}}`: "texto o una lista",
 	} {
