@@ -310,4 +310,3 @@ func TestNewSMTPMailer(t *testing.T) {
 		require.Equal(t, bad, err != nil, in)
 	}
 }
-
