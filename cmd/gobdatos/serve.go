@@ -7,12 +7,17 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dgtit-gto/gobdatos/migrations"
+	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
+	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
 	"github.com/dgtit-gto/gobdatos/portal"
 )
 
@@ -25,6 +30,8 @@ type portalConfig struct {
 	MaxUpload      int64    `name:"max-upload" env:"GOBDATOS_MAX_UPLOAD" default:"1073741824" help:"Largest file an upload may send, in bytes."`
 	Migrate        bool     `name:"migrate" env:"GOBDATOS_MIGRATE" default:"true" negatable:"" help:"Apply pending migrations at start (under an advisory lock, so several instances may start at once)."`
 	TrustedProxies []string `name:"trusted-proxies" env:"GOBDATOS_TRUSTED_PROXIES" help:"Comma-separated networks (CIDR) of load balancers whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8."`
+	Scheduler      bool     `name:"scheduler" env:"GOBDATOS_SCHEDULER" default:"true" negatable:"" help:"Run scheduled work (checks, scheduled loads, audits, mail delivery) when this instance is the elected leader; --no-scheduler never runs it here."`
+	SchedulerOnly  bool     `name:"scheduler-only" env:"GOBDATOS_SCHEDULER_ONLY" help:"Run only the scheduled work, without the portal."`
 }
 
 // Validate checks the combinations kong cannot.
@@ -37,6 +44,9 @@ func (c portalConfig) Validate() error {
 	}
 	if _, err := c.proxies(); err != nil {
 		return err
+	}
+	if c.SchedulerOnly && !c.Scheduler {
+		return errors.New("--scheduler-only and --no-scheduler contradict each other")
 	}
 	if c.MaxUpload < 1<<20 {
 		return errors.New("GOBDATOS_MAX_UPLOAD must be at least 1 MiB")
@@ -56,7 +66,8 @@ func (c portalConfig) proxies() ([]*net.IPNet, error) {
 	return out, nil
 }
 
-// runPortal migrates (when asked) and serves until ctx ends.
+// runPortal migrates (when asked), then runs the portal and the scheduler
+// until ctx ends.
 func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.Pool, logger *slog.Logger, ready func(net.Addr)) error {
 	if cfg.Migrate {
 		res, err := migrations.Up(ctx, pool, logger)
@@ -71,15 +82,34 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 	if err != nil {
 		return err
 	}
+	grp, ctx := errgroup.WithContext(ctx)
+	if cfg.Scheduler {
+		sched, err := newScheduler(g, cfg, pool, secret, logger)
+		if err != nil {
+			return err
+		}
+		grp.Go(func() error { return sched.Run(ctx) })
+	}
+	if !cfg.SchedulerOnly {
+		srv, closeSrv, err := newPortal(cfg, pool, secret, logger)
+		if err != nil {
+			return err
+		}
+		defer closeSrv()
+		grp.Go(func() error { return srv.Run(ctx, cfg.Addr, ready) })
+	}
+	return grp.Wait()
+}
+
+func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*portal.Server, func(), error) {
 	proxies, err := cfg.proxies()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	mig, err := migrations.New(pool, nil)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer mig.Close()
 	srv, err := portal.New(portal.Options{
 		Pool:           pool,
 		Logger:         logger,
@@ -101,9 +131,45 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 		},
 	})
 	if err != nil {
-		return err
+		mig.Close()
+		return nil, nil, err
 	}
-	return srv.Run(ctx, cfg.Addr, ready)
+	return srv, func() { mig.Close() }, nil
+}
+
+// newScheduler registers every scheduled job.
+func newScheduler(g *Globals, cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*schedule.Scheduler, error) {
+	sched, err := schedule.New(pool, logger)
+	if err != nil {
+		return nil, err
+	}
+	var mailer outbox.Sender
+	if cfg.SMTPURL != "" {
+		m, err := outbox.NewSMTPMailer(cfg.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		mailer = m
+	} else {
+		dir := filepath.Join(g.DataDir, "mail")
+		logger.Info("SMTP_URL not set: mails are written as .eml files", "dir", dir)
+		mailer = outbox.DirMailer{Dir: dir}
+	}
+	deliverer := &outbox.Deliverer{
+		DB:     pool,
+		Logger: logger,
+		Senders: map[outbox.Kind]outbox.Sender{
+			outbox.Email:   mailer,
+			outbox.Webhook: outbox.NewWebhookSender(secret, logger),
+		},
+	}
+	if err := sched.Every("outbox", 10*time.Second, func(ctx context.Context) error {
+		_, err := deliverer.DeliverDue(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return sched, nil
 }
 
 type serveCmd struct {
