@@ -5,4 +5,5 @@ func (s *Server) routes() {
 	s.bindStatic()
 	s.bindHealth()
 	s.bindHome()
+	s.bindOpenAPI()
 }

@@ -49,6 +49,7 @@ type Server struct {
 	log       *slog.Logger
 	metrics   *prometheus.Registry
 	largeBody map[string]bool
+	apis      apiRegistry
 }
 
 // New builds the portal and checks its templates.
