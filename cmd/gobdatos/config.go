@@ -86,6 +86,9 @@ func valueOrFile(value, file, name string) (string, error) {
 type secretConfig struct {
 	SecretKey     string `name:"secret-key" env:"GOBDATOS_SECRET_KEY" help:"Secret key (at least 32 characters) for sessions, CSRF and stored credentials. Several instances must share it. When unset, one is generated and kept in the data folder."`
 	SecretKeyFile string `name:"secret-key-file" env:"GOBDATOS_SECRET_KEY_FILE" help:"File holding the secret key." type:"path"`
+	// SecretKeyPrevious opens credentials sealed before a key change, until
+	// `gobdatos connectors rotate-key` re-seals them under the current key.
+	SecretKeyPrevious []string `name:"secret-key-previous" env:"GOBDATOS_SECRET_KEY_PREVIOUS" help:"Previous secret keys (comma-separated), to open credentials sealed before the key changed; see connectors rotate-key."`
 }
 
 // resolve returns the configured key, or the one kept in dataDir (created on

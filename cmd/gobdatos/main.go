@@ -18,12 +18,14 @@ import (
 type cli struct {
 	Globals
 
-	Serve   serveCmd   `cmd:"" help:"Run the portal and API against the database at DATABASE_URL (migrates it first)."`
-	Dev     devCmd     `cmd:"" help:"Run the portal on an embedded default: a private PostgreSQL in the data folder, demo data and a first Super Administrador."`
-	Migrate migrateCmd `cmd:"" help:"Apply or list the database migrations."`
-	User    userCmd    `cmd:"" help:"Manage portal users from the command line."`
-	Testdb  testdbCmd  `cmd:"" name:"testdb" help:"Run a command (the test suite) with TEST_DATABASE_URL pointing at a PostgreSQL, starting a private one if none answers."`
-	Version versionCmd `cmd:"" help:"Print the version and exit."`
+	Serve      serveCmd      `cmd:"" help:"Run the portal and API against the database at DATABASE_URL (migrates it first)."`
+	Dev        devCmd        `cmd:"" help:"Run the portal on an embedded default: a private PostgreSQL in the data folder, demo data and a first Super Administrador."`
+	Migrate    migrateCmd    `cmd:"" help:"Apply or list the database migrations."`
+	User       userCmd       `cmd:"" help:"Manage portal users from the command line."`
+	Access     accessCmd     `cmd:"" help:"Grant, rotate, revoke and list entities' PostgreSQL roles limited to their tables in cat (F-DGTIT-DAID-GGD-5)."`
+	Connectors connectorsCmd `cmd:"" help:"Connectors: check connectivity now, re-seal stored credentials after a key change."`
+	Testdb     testdbCmd     `cmd:"" name:"testdb" help:"Run a command (the test suite) with TEST_DATABASE_URL pointing at a PostgreSQL, starting a private one if none answers."`
+	Version    versionCmd    `cmd:"" help:"Print the version and exit."`
 }
 
 func main() {
