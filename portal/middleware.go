@@ -78,6 +78,7 @@ func (s *Server) middleware() error {
 			ReferrerPolicy:        "same-origin",
 		}),
 		s.limitBody,
+		s.authenticate,
 	)
 	return nil
 }

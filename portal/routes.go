@@ -6,4 +6,6 @@ func (s *Server) routes() {
 	s.bindHealth()
 	s.bindHome()
 	s.bindOpenAPI()
+	s.bindSignIn()
+	s.bindAccount()
 }

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
 // Options are what the portal needs from the process that runs it.
@@ -39,6 +42,11 @@ type Options struct {
 	// TrustedProxies are the networks of the load balancers whose
 	// X-Forwarded-For is believed; empty means clients connect directly.
 	TrustedProxies []*net.IPNet
+	// Sessions says how long sign-in sessions last (idle and absolute);
+	// zero values take account.DefaultSessionPolicy.
+	Sessions account.SessionPolicy
+	// SignInThrottle limits failed sign-ins; zero takes account.DefaultThrottle.
+	SignInThrottle account.Throttle
 }
 
 // Server is the portal: an http.Handler plus the means to run it.
@@ -71,6 +79,19 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.ShutdownTimeout == 0 {
 		opts.ShutdownTimeout = 30 * time.Second
+	}
+	if len(opts.SecretKey) == 0 {
+		opts.SecretKey = make([]byte, 32)
+		_, _ = rand.Read(opts.SecretKey)
+	}
+	if opts.Sessions.Idle == 0 {
+		opts.Sessions.Idle = account.DefaultSessionPolicy.Idle
+	}
+	if opts.Sessions.MaxAge == 0 {
+		opts.Sessions.MaxAge = account.DefaultSessionPolicy.MaxAge
+	}
+	if opts.SignInThrottle == (account.Throttle{}) {
+		opts.SignInThrottle = account.DefaultThrottle
 	}
 	pg, err := parsePages()
 	if err != nil {

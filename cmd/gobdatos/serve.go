@@ -19,19 +19,22 @@ import (
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
 	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
 	"github.com/dgtit-gto/gobdatos/portal"
+	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
 // portalConfig is what running the portal takes, shared by serve and dev.
 type portalConfig struct {
 	secretConfig
-	Addr           string   `name:"addr" env:"GOBDATOS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on; use :8080 to accept connections from other machines."`
-	BaseURL        string   `name:"base-url" env:"GOBDATOS_BASE_URL" help:"Public URL of the portal (e.g. https://datos.guanajuato.gob.mx), used in e-mails, DCAT and download links."`
-	SMTPURL        string   `name:"smtp-url" env:"SMTP_URL" help:"Mail server for notifications: smtp://user:pass@host:587?from=datos@… (smtps:// for TLS). In dev, mails are written to the data folder instead."`
-	MaxUpload      int64    `name:"max-upload" env:"GOBDATOS_MAX_UPLOAD" default:"1073741824" help:"Largest file an upload may send, in bytes."`
-	Migrate        bool     `name:"migrate" env:"GOBDATOS_MIGRATE" default:"true" negatable:"" help:"Apply pending migrations at start (under an advisory lock, so several instances may start at once)."`
-	TrustedProxies []string `name:"trusted-proxies" env:"GOBDATOS_TRUSTED_PROXIES" help:"Comma-separated networks (CIDR) of load balancers whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8."`
-	Scheduler      bool     `name:"scheduler" env:"GOBDATOS_SCHEDULER" default:"true" negatable:"" help:"Run scheduled work (checks, scheduled loads, audits, mail delivery) when this instance is the elected leader; --no-scheduler never runs it here."`
-	SchedulerOnly  bool     `name:"scheduler-only" env:"GOBDATOS_SCHEDULER_ONLY" help:"Run only the scheduled work, without the portal."`
+	Addr           string        `name:"addr" env:"GOBDATOS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on; use :8080 to accept connections from other machines."`
+	BaseURL        string        `name:"base-url" env:"GOBDATOS_BASE_URL" help:"Public URL of the portal (e.g. https://datos.guanajuato.gob.mx), used in e-mails, DCAT and download links."`
+	SMTPURL        string        `name:"smtp-url" env:"SMTP_URL" help:"Mail server for notifications: smtp://user:pass@host:587?from=datos@… (smtps:// for TLS). In dev, mails are written to the data folder instead."`
+	MaxUpload      int64         `name:"max-upload" env:"GOBDATOS_MAX_UPLOAD" default:"1073741824" help:"Largest file an upload may send, in bytes."`
+	Migrate        bool          `name:"migrate" env:"GOBDATOS_MIGRATE" default:"true" negatable:"" help:"Apply pending migrations at start (under an advisory lock, so several instances may start at once)."`
+	TrustedProxies []string      `name:"trusted-proxies" env:"GOBDATOS_TRUSTED_PROXIES" help:"Comma-separated networks (CIDR) of load balancers whose X-Forwarded-For is trusted, e.g. 10.0.0.0/8."`
+	Scheduler      bool          `name:"scheduler" env:"GOBDATOS_SCHEDULER" default:"true" negatable:"" help:"Run scheduled work (checks, scheduled loads, audits, mail delivery) when this instance is the elected leader; --no-scheduler never runs it here."`
+	SchedulerOnly  bool          `name:"scheduler-only" env:"GOBDATOS_SCHEDULER_ONLY" help:"Run only the scheduled work, without the portal."`
+	SessionIdle    time.Duration `name:"session-idle" env:"GOBDATOS_SESSION_IDLE" default:"2h" help:"A sign-in session nobody used for this long ends."`
+	SessionMax     time.Duration `name:"session-max" env:"GOBDATOS_SESSION_MAX" default:"12h" help:"A sign-in session ends this long after sign-in, used or not."`
 }
 
 // Validate checks the combinations kong cannot.
@@ -47,6 +50,9 @@ func (c portalConfig) Validate() error {
 	}
 	if c.SchedulerOnly && !c.Scheduler {
 		return errors.New("--scheduler-only and --no-scheduler contradict each other")
+	}
+	if c.SessionIdle < time.Minute || c.SessionMax < c.SessionIdle {
+		return errors.New("GOBDATOS_SESSION_IDLE must be at least 1m and GOBDATOS_SESSION_MAX at least as long")
 	}
 	if c.MaxUpload < 1<<20 {
 		return errors.New("GOBDATOS_MAX_UPLOAD must be at least 1 MiB")
@@ -119,6 +125,7 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 		Metrics:        prometheus.NewRegistry(),
 		MaxUpload:      cfg.MaxUpload,
 		TrustedProxies: proxies,
+		Sessions:       account.SessionPolicy{Idle: cfg.SessionIdle, MaxAge: cfg.SessionMax},
 		Ready: func(ctx context.Context) error {
 			pending, err := mig.Pending(ctx)
 			if err != nil {
@@ -165,6 +172,13 @@ func newScheduler(g *Globals, cfg portalConfig, pool *pgxpool.Pool, secret []byt
 	}
 	if err := sched.Every("outbox", 10*time.Second, func(ctx context.Context) error {
 		_, err := deliverer.DeliverDue(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	sessions := account.SessionPolicy{Idle: cfg.SessionIdle, MaxAge: cfg.SessionMax}
+	if err := sched.Every("access-prune", time.Hour, func(ctx context.Context) error {
+		_, err := account.NewStore(pool).Prune(ctx, sessions)
 		return err
 	}); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,10 +52,24 @@ func NewStore(db pgdb.DBTX) *Store { return &Store{db: db} }
 
 const userColumns = `id, login, email, full_name, profile, dependencia_id, must_change_password, active, created_at, updated_at`
 
+// fields are the scan targets of userColumns, in order.
+func (u *User) fields() []any {
+	return []any{&u.ID, &u.Login, &u.Email, &u.FullName, &u.Profile, &u.DependenciaID,
+		&u.MustChangePassword, &u.Active, &u.CreatedAt, &u.UpdatedAt}
+}
+
+// prefixed qualifies each of a comma-separated column list with alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ", ")
+	for i, p := range parts {
+		parts[i] = alias + "." + p
+	}
+	return strings.Join(parts, ", ")
+}
+
 func scanUser(row pgx.Row) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Login, &u.Email, &u.FullName, &u.Profile, &u.DependenciaID,
-		&u.MustChangePassword, &u.Active, &u.CreatedAt, &u.UpdatedAt)
+	err := row.Scan(u.fields()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
