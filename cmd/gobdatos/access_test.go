@@ -107,11 +107,11 @@ func TestRotateKey(t *testing.T) {
 	newEnv := []string{"GOBDATOS_SECRET_KEY=new-new-new-new-new-new-new-new-new", "GOBDATOS_SECRET_KEY_PREVIOUS=old-old-old-old-old-old-old-old-old"}
 	out, err = run(newEnv, "connectors", "rotate-key")
 	require.NoError(t, err, out)
-	require.Contains(t, out, ": 1 de accesos")
+	require.Contains(t, out, ": 0 de conectores, 1 de accesos")
 	var after string
 	require.NoError(t, conn.QueryRow(ctx, `SELECT key_id FROM meta.entity_access`).Scan(&after))
 	require.NotEqual(t, before, after)
 	out, err = run(newEnv, "connectors", "rotate-key")
 	require.NoError(t, err, out)
-	require.Contains(t, out, ": 0 de accesos")
+	require.Contains(t, out, ": 0 de conectores, 0 de accesos")
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/dgtit-gto/gobdatos/catalog/access"
+	"github.com/dgtit-gto/gobdatos/connectors/registry"
 )
 
 type connectorsCmd struct {
@@ -25,10 +26,14 @@ func (connectorsRotateKeyCmd) Run(ctx context.Context, g *Globals, parent *conne
 		return err
 	}
 	defer pool.Close()
-	n, err := (&access.Store{DB: pool, Keys: keys}).Reseal(ctx)
+	nc, err := (&registry.Store{DB: pool, Keys: keys}).Reseal(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Credenciales cifradas de nuevo con la clave %s: %d de accesos de entidades.\n", keys.CurrentID(), n)
+	na, err := (&access.Store{DB: pool, Keys: keys}).Reseal(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Credenciales cifradas de nuevo con la clave %s: %d de conectores, %d de accesos de entidades.\n", keys.CurrentID(), nc, na)
 	return nil
 }
