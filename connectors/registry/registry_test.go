@@ -210,4 +210,3 @@ func TestResealConnectors(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
