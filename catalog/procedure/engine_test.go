@@ -1,0 +1,180 @@
+package procedure_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+)
+
+func refusalCode(t *testing.T, err error) string {
+	t.Helper()
+	var r *procedure.Refusal
+	require.True(t, errors.As(err, &r), "want a *Refusal, got %v", err)
+	return r.Code
+}
+
+// The adoption request of the issue: an entity files it, the steward asks
+// for more information, the entity completes it, the steward attends it,
+// and the requester gets the «Correo de respuesta».
+func TestAdoptionAskCompleteAttend(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("ADC-1.3")
+	f2, _ := d.Form("f2")
+	f4, _ := d.Form("f4")
+	f5, _ := d.Form("f5")
+
+	c, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "ADC-1.3", Data: sample(f2)})
+	require.NoError(t, err)
+	require.Equal(t, "recibida", c.State)
+	require.True(t, strings.HasPrefix(c.Folio, "ADC-1.3-"), c.Folio)
+
+	// Information is incomplete (no F-4 yet): "complete" is refused and changes nothing.
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "informacion_completa", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeMissingField, refusalCode(t, err))
+	require.ErrorContains(t, err, "Mecanismo de actualización")
+
+	// The requester cannot decide for the steward.
+	_, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "solicitar_informacion", LockVersion: c.LockVersion, Observations: "x"})
+	require.Equal(t, procedure.CodeForbidden, refusalCode(t, err))
+
+	// Asking for more information needs observations.
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "solicitar_informacion", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeObservations, refusalCode(t, err))
+
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "solicitar_informacion", LockVersion: c.LockVersion,
+		Observations: "Falta el informe de mecanismos de actualización (F-4)."})
+	require.NoError(t, err)
+	require.Equal(t, "informacion_solicitada", c.State)
+	require.Equal(t, b.steward.Login, c.AssigneeLogin)
+	require.Equal(t, 1, outboxCount(t, b.pool, b.entity.Email, "%información complementaria%"))
+
+	// Bad F-4 data is refused with the field and the value.
+	bad := sample(f4)
+	bad["correo_responsable"] = "no-es-correo"
+	_, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "entregar_informe", LockVersion: c.LockVersion, Data: bad})
+	require.Equal(t, procedure.CodeInvalidData, refusalCode(t, err))
+	require.ErrorContains(t, err, "Correo del responsable")
+	require.ErrorContains(t, err, "no-es-correo")
+
+	c, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "entregar_informe", LockVersion: c.LockVersion, Data: sample(f4)})
+	require.NoError(t, err)
+	require.Equal(t, "recibida", c.State)
+	require.Equal(t, 1, outboxCount(t, b.pool, b.steward.Email, "%completó la información%"))
+
+	steps := []procedure.ActInput{
+		{Action: "informacion_completa"},
+		{Action: "proporcionar_accesos", Data: sample(f5)},
+		{Action: "conectividad_establecida"},
+		{Action: "nomenclatura_validada"},
+		{Action: "instructivo_generado"},
+	}
+	for _, s := range steps {
+		s.LockVersion = c.LockVersion
+		c, err = b.engine.Act(ctx, b.steward, c.Folio, s)
+		require.NoError(t, err, s.Action)
+	}
+	// Activity 7 is the entity's: the steward (another dependencia) may not.
+	_, err = b.engine.Act(ctx, b.outsider, c.Folio, procedure.ActInput{Action: "tabla_publicada", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeForbidden, refusalCode(t, err))
+	c, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "tabla_publicada", LockVersion: c.LockVersion})
+	require.NoError(t, err)
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "catalogo_registrado", LockVersion: c.LockVersion})
+	require.NoError(t, err)
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "informar_atendida", LockVersion: c.LockVersion,
+		Observations: "El catálogo cat_municipio ya está publicado."})
+	require.NoError(t, err)
+	require.Equal(t, "atendida", c.State)
+	require.NotNil(t, c.ClosedAt)
+	require.Equal(t, 1, outboxCount(t, b.pool, b.entity.Email, "Correo de respuesta:%"))
+
+	// A final state admits nothing.
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "informar_atendida", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeIllegalAction, refusalCode(t, err))
+
+	hist, err := b.engine.History(ctx, c)
+	require.NoError(t, err)
+	state, err := procedure.Replay(d, hist)
+	require.NoError(t, err)
+	require.Equal(t, c.State, state)
+	require.Equal(t, "abrir", hist[0].Action)
+	require.Equal(t, "Falta el informe de mecanismos de actualización (F-4).", hist[1].Observations)
+}
+
+func TestStaleLockVersionIsRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("ADC-1.3")
+	f2, _ := d.Form("f2")
+	c, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "ADC-1.3", Data: sample(f2)})
+	require.NoError(t, err)
+
+	// Two stewards act on what they both saw: exactly one wins.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "solicitar_informacion",
+				LockVersion: c.LockVersion, Observations: "Falta el F-4."})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else {
+			require.Equal(t, procedure.CodeConflict, refusalCode(t, err))
+		}
+	}
+	require.Equal(t, 1, ok)
+	now, err := b.engine.Get(ctx, c.Folio)
+	require.NoError(t, err)
+	require.Equal(t, c.LockVersion+1, now.LockVersion)
+	hist, err := b.engine.History(ctx, now)
+	require.NoError(t, err)
+	require.Len(t, hist, 2)
+}
+
+func TestOpenValidatesTheStartForm(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("ADC-1.3")
+	f2, _ := d.Form("f2")
+	tests := []struct {
+		name string
+		edit func(map[string]any)
+		want []string
+	}{
+		{"missing required", func(m map[string]any) { delete(m, "nombre_solicitante") }, []string{"Nombre de quien solicita", "es obligatorio"}},
+		{"table outside the nomenclature", func(m map[string]any) { m["catalogo"] = "Municipios" }, []string{"Catálogo a adoptar", "nomenclatura DAID", `"Municipios"`}},
+		{"option not offered", func(m map[string]any) { m["origen"] = "Excel" }, []string{"Origen de la información", "debe ser una de"}},
+		{"unknown field", func(m map[string]any) { m["color"] = "rojo" }, []string{"color", "no tiene este campo"}},
+		{"wrong type", func(m map[string]any) { m["descripcion"] = 12.0 }, []string{"Descripción del catálogo", "debe ser texto"}},
+	}
+	for _, tc := range tests {
+		data := sample(f2)
+		tc.edit(data)
+		_, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "ADC-1.3", Data: data})
+		require.Equal(t, procedure.CodeInvalidData, refusalCode(t, err), tc.name)
+		for _, w := range tc.want {
+			require.ErrorContains(t, err, w, tc.name)
+		}
+	}
+	_, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "XYZ-9.9"})
+	require.Equal(t, procedure.CodeUnknownProcedure, refusalCode(t, err))
+	cases, err := b.engine.List(ctx, procedure.Filter{})
+	require.NoError(t, err)
+	require.Empty(t, cases, "refused requests leave nothing behind")
+}
