@@ -1,0 +1,357 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dgtit-gto/gobdatos/catalog/audit"
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+)
+
+// shape is what the SQL of publication and history reads from a catalog:
+// its data columns, its key, its two tables, all quoted.
+type shape struct {
+	table   string
+	live    string // "cat"."t"
+	hist    string // "hist"."t"
+	cols    []string
+	keys    []string
+	nonKeys []string
+}
+
+func shapeOf(c *Catalog) (*shape, error) {
+	if c == nil || c.Resource == nil {
+		return nil, errors.New("catalog: no definition")
+	}
+	if err := checkIdent("la tabla", c.Table); err != nil {
+		return nil, err
+	}
+	cols, err := dataColumns(c.Resource)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := primaryKey(c.Resource, cols)
+	if err != nil {
+		return nil, err
+	}
+	sh := &shape{table: c.Table, live: pgdb.QuoteQualified(Schema, c.Table), hist: pgdb.QuoteQualified(HistSchema, c.Table)}
+	for _, col := range cols {
+		sh.cols = append(sh.cols, col.Field.Name)
+		isKey := false
+		for _, k := range pk {
+			isKey = isKey || k == col.Field.Name
+		}
+		if !isKey {
+			sh.nonKeys = append(sh.nonKeys, col.Field.Name)
+		}
+	}
+	sh.keys = pk
+	return sh, nil
+}
+
+// list writes alias.col for each name, quoted; alias "" writes col.
+func list(alias string, names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if alias == "" {
+			out[i] = pgdb.QuoteIdent(n)
+		} else {
+			out[i] = alias + "." + pgdb.QuoteIdent(n)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// join writes a.k1 = b.k1 AND … over the key.
+func (sh *shape) join(a, b string) string {
+	out := make([]string, len(sh.keys))
+	for i, k := range sh.keys {
+		q := pgdb.QuoteIdent(k)
+		out[i] = a + "." + q + " = " + b + "." + q
+	}
+	return strings.Join(out, " AND ")
+}
+
+// rowHash is the per-row term of the checksum: the first 64 bits of the MD5
+// of the row's text, as a signed bigint (summed as numeric).
+func (sh *shape) rowHash(alias string) string {
+	return "('x' || left(md5(ROW(" + list(alias, sh.cols) + ")::text), 16))::bit(64)::bigint::numeric"
+}
+
+var stagingPartRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// quoteStaging quotes "schema.table" (or "table") after checking each part.
+func quoteStaging(name string) (string, error) {
+	parts := strings.Split(name, ".")
+	if len(parts) > 2 {
+		return "", fmt.Errorf("catalog: staging table %q: want schema.table", name)
+	}
+	for _, p := range parts {
+		if !stagingPartRe.MatchString(p) || len(p) > maxIdentBytes {
+			return "", fmt.Errorf("catalog: staging table %q: invalid identifier", name)
+		}
+	}
+	return pgx.Identifier(parts).Sanitize(), nil
+}
+
+// current is the catalog's published state, read under a row lock so that
+// publications of one catalog are serialized.
+type current struct {
+	state    State
+	version  int
+	rows     int64
+	checksum string
+}
+
+func lockCurrent(ctx context.Context, tx pgx.Tx, c *Catalog) (current, error) {
+	var cur current
+	err := tx.QueryRow(ctx, `
+		SELECT c.state, c.current_version, coalesce(v.row_count, 0), coalesce(v.checksum, '0000000000000000')
+		FROM meta.catalog c LEFT JOIN meta.catalog_version v ON v.catalog_id = c.id AND v.number = c.current_version
+		WHERE c.id = $1 FOR UPDATE OF c`, c.ID).Scan(&cur.state, &cur.version, &cur.rows, &cur.checksum)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return cur, notFound(c.Clave)
+	}
+	if err != nil {
+		return cur, fmt.Errorf("catalog: publish %s: lock: %w", c.Clave, err)
+	}
+	if cur.state == Retirado {
+		return cur, errorf(KindTransition, "el catálogo «%s» está retirado: no admite cargas", c.Clave)
+	}
+	return cur, nil
+}
+
+var two64 = new(big.Int).Lsh(big.NewInt(1), 64)
+
+// addChecksum returns (sum + plus − minus) mod 2⁶⁴ in hex; plus and minus
+// are decimal numerics from SQL.
+func addChecksum(sum, plus, minus string) (string, error) {
+	acc, ok := new(big.Int).SetString(sum, 16)
+	if !ok {
+		return "", fmt.Errorf("catalog: bad checksum %q", sum)
+	}
+	p, ok1 := new(big.Int).SetString(plus, 10)
+	m, ok2 := new(big.Int).SetString(minus, 10)
+	if !ok1 || !ok2 {
+		return "", fmt.Errorf("catalog: bad checksum terms %q %q", plus, minus)
+	}
+	acc.Add(acc, p).Sub(acc, m).Mod(acc, two64)
+	return fmt.Sprintf("%016x", acc), nil
+}
+
+// fullChecksum sums the hash of every active live row.
+func fullChecksum(ctx context.Context, tx pgx.Tx, sh *shape) (rows int64, checksum string, err error) {
+	var sum string
+	err = tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(`+sh.rowHash("l")+`), 0)::text FROM `+sh.live+` l WHERE l.activo`).Scan(&rows, &sum)
+	if err != nil {
+		return 0, "", err
+	}
+	checksum, err = addChecksum("0", sum, "0")
+	return rows, checksum, err
+}
+
+// diffTable is the temporary table a publication computes its changes in.
+const diffTable = "gobdatos_publish_diff"
+
+// PublishStaged publishes one load in the caller's transaction. staging is
+// a table ("schema.table") with the definition's columns and no control
+// columns. It diffs staging against the live rows by primary key, writes
+// the superseded values to history, the changes to the live table (removed
+// rows become activo = false), the version row and the audit entry. Only
+// changed rows are written; a load equal to the current version creates no
+// version (Version.Unchanged).
+func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, actor Actor, runID *int64) (Version, error) {
+	sh, err := shapeOf(c)
+	if err != nil {
+		return Version{}, err
+	}
+	stg, err := quoteStaging(staging)
+	if err != nil {
+		return Version{}, err
+	}
+	cur, err := lockCurrent(ctx, tx, c)
+	if err != nil {
+		return Version{}, err
+	}
+	n := cur.version + 1
+	fail := func(step string, err error) (Version, error) {
+		if ce := loadError(c, err); ce != nil {
+			return Version{}, ce
+		}
+		return Version{}, fmt.Errorf("catalog: publish %s: %s: %w", c.Clave, step, err)
+	}
+	keyOut := make([]string, len(sh.keys))
+	for i, k := range sh.keys {
+		q := pgdb.QuoteIdent(k)
+		keyOut[i] = "coalesce(s." + q + ", l." + q + ") AS " + q
+	}
+	// One hash full join of staging and live finds added, changed and
+	// removed keys in a single pass; work_mem lets it run in memory.
+	diffSQL := `
+		SET LOCAL work_mem = '256MB';
+		DROP TABLE IF EXISTS pg_temp.` + diffTable + `;
+		CREATE TEMP TABLE ` + diffTable + ` ON COMMIT DROP AS
+		SELECT d.*, coalesce((SELECT max(h.` + colHasta + `) FROM ` + sh.hist + ` h WHERE ` + sh.join("h", "d") + `), 1) AS since
+		FROM (
+			SELECT ` + strings.Join(keyOut, ", ") + `,
+				CASE WHEN s._in IS NULL THEN 'r' WHEN l._in IS NULL OR NOT l.activo THEN 'a' ELSE 'c' END AS kind
+			FROM (SELECT true AS _in, ` + list("", sh.cols) + ` FROM ` + stg + `) s
+			FULL JOIN (SELECT true AS _in, activo, ` + list("", sh.cols) + ` FROM ` + sh.live + `) l ON ` + sh.join("l", "s") + `
+			WHERE CASE WHEN s._in IS NULL THEN l.activo
+			           WHEN l._in IS NULL THEN true
+			           ELSE NOT l.activo OR ROW(` + list("s", sh.cols) + `) IS DISTINCT FROM ROW(` + list("l", sh.cols) + `) END
+		) d`
+	if _, err := tx.Exec(ctx, diffSQL); err != nil {
+		return fail("diff", err)
+	}
+	var added, changed, removed int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'a'), count(*) FILTER (WHERE kind = 'c'), count(*) FILTER (WHERE kind = 'r') FROM `+diffTable).
+		Scan(&added, &changed, &removed); err != nil {
+		return fail("count", err)
+	}
+	if added+changed+removed == 0 && cur.version > 0 {
+		if _, err := tx.Exec(ctx, `DROP TABLE pg_temp.`+diffTable); err != nil {
+			return fail("drop diff", err)
+		}
+		return Version{Number: cur.version, Rows: cur.rows, Checksum: cur.checksum, Unchanged: true, By: actor.login(), RunID: runID}, nil
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO `+sh.hist+` (`+list("", sh.cols)+`, `+colDesde+`, `+colHasta+`, `+colAusente+`)
+		SELECT `+list("l", sh.cols)+`, d.since, $1, false
+		FROM `+diffTable+` d JOIN `+sh.live+` l ON `+sh.join("l", "d")+`
+		WHERE d.kind IN ('c', 'r') AND d.since < $1`, n); err != nil {
+		return fail("history", err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO `+sh.hist+` (`+list("", sh.keys)+`, `+colDesde+`, `+colHasta+`, `+colAusente+`)
+		SELECT `+list("d", sh.keys)+`, d.since, $1, true
+		FROM `+diffTable+` d WHERE d.kind = 'a' AND d.since < $1`, n); err != nil {
+		return fail("history", err)
+	}
+	set := []string{"activo = true", "fecha_modificacion = now()"}
+	for _, col := range sh.nonKeys {
+		q := pgdb.QuoteIdent(col)
+		set = append(set, q+" = EXCLUDED."+q)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO `+sh.live+` AS l (`+list("", sh.cols)+`, activo, fecha_alta)
+		SELECT `+list("s", sh.cols)+`, true, now()
+		FROM `+stg+` s JOIN `+diffTable+` d ON `+sh.join("d", "s")+`
+		WHERE d.kind <> 'r'
+		ON CONFLICT (`+list("", sh.keys)+`) DO UPDATE SET `+strings.Join(set, ", ")); err != nil {
+		return fail("live", err)
+	}
+	if removed > 0 {
+		if _, err := tx.Exec(ctx, `
+			UPDATE `+sh.live+` AS l SET activo = false, fecha_modificacion = now()
+			FROM `+diffTable+` d WHERE d.kind = 'r' AND `+sh.join("l", "d")); err != nil {
+			return fail("remove", err)
+		}
+	}
+	v := Version{Number: n, Added: added, Changed: changed, Removed: removed, By: actor.login(), RunID: runID}
+	if cur.version == 0 {
+		// Rows that were in the table before any version are not part of
+		// a checksum yet: count the whole table once.
+		v.Rows, v.Checksum, err = fullChecksum(ctx, tx, sh)
+		if err != nil {
+			return fail("checksum", err)
+		}
+	} else {
+		var plus, minus string
+		if err := tx.QueryRow(ctx, `
+			SELECT (SELECT coalesce(sum(`+sh.rowHash("l")+`), 0) FROM `+diffTable+` d JOIN `+sh.live+` l ON `+sh.join("l", "d")+` WHERE d.kind <> 'r')::text,
+			       (SELECT coalesce(sum(`+sh.rowHash("h")+`), 0) FROM `+sh.hist+` h WHERE h.`+colHasta+` = $1 AND NOT h.`+colAusente+`)::text`, n).
+			Scan(&plus, &minus); err != nil {
+			return fail("checksum", err)
+		}
+		if v.Checksum, err = addChecksum(cur.checksum, plus, minus); err != nil {
+			return Version{}, err
+		}
+		v.Rows = cur.rows + added - removed
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE pg_temp.`+diffTable); err != nil {
+		return fail("drop diff", err)
+	}
+	if err := recordVersion(ctx, tx, c, &v, actor); err != nil {
+		return fail("version", err)
+	}
+	return v, nil
+}
+
+// PublishFirstLoad records version 1 of a catalog whose rows the caller
+// copied straight into the live table, in tx. The live rows are version 1
+// as they are: nothing is written to history, so the rows are written once.
+func PublishFirstLoad(ctx context.Context, tx pgx.Tx, c *Catalog, actor Actor, runID *int64) (Version, error) {
+	sh, err := shapeOf(c)
+	if err != nil {
+		return Version{}, err
+	}
+	cur, err := lockCurrent(ctx, tx, c)
+	if err != nil {
+		return Version{}, err
+	}
+	if cur.version != 0 {
+		return Version{}, errorf(KindConflict, "el catálogo «%s» ya tiene datos publicados (versión %d): la primera carga sólo aplica a un catálogo sin versiones", c.Clave, cur.version)
+	}
+	v := Version{Number: 1, By: actor.login(), RunID: runID}
+	v.Rows, v.Checksum, err = fullChecksum(ctx, tx, sh)
+	if err != nil {
+		if ce := loadError(c, err); ce != nil {
+			return Version{}, ce
+		}
+		return Version{}, fmt.Errorf("catalog: first load %s: checksum: %w", c.Clave, err)
+	}
+	v.Added = v.Rows
+	if err := recordVersion(ctx, tx, c, &v, actor); err != nil {
+		return Version{}, fmt.Errorf("catalog: first load %s: %w", c.Clave, err)
+	}
+	return v, nil
+}
+
+func recordVersion(ctx context.Context, tx pgx.Tx, c *Catalog, v *Version, actor Actor) error {
+	err := tx.QueryRow(ctx, `
+		INSERT INTO meta.catalog_version (catalog_id, number, row_count, added, changed, removed, checksum, actor_id, actor_login, run_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING at`,
+		c.ID, v.Number, v.Rows, v.Added, v.Changed, v.Removed, v.Checksum, actor.idPtr(), actor.login(), v.RunID).Scan(&v.At)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE meta.catalog SET current_version = $2, updated_at = now() WHERE id = $1`, c.ID, v.Number); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Entry{
+		Actor: audit.Actor{ID: actor.idPtr(), Login: actor.login()}, Action: "catalog.version", ObjectType: "catalog",
+		ObjectID: c.Clave, DependenciaID: &c.DependenciaID,
+		Detail: map[string]any{"version": v.Number, "rows": v.Rows, "added": v.Added, "changed": v.Changed,
+			"removed": v.Removed, "checksum": v.Checksum, "run_id": v.RunID},
+	})
+}
+
+// loadError turns what PostgreSQL refuses in a load into a Spanish
+// *Error; nil when err is not about the data.
+func loadError(c *Catalog, err error) *Error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return nil
+	}
+	msg := pgErr.Message
+	if pgErr.Detail != "" {
+		msg += " (" + pgErr.Detail + ")"
+	}
+	switch {
+	case pgErr.Code == "21000":
+		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("la carga de «%s» repite una llave primaria", c.Clave), Err: err}
+	case strings.HasPrefix(pgErr.Code, "23"):
+		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("la carga de «%s» viola una restricción del catálogo: %s", c.Clave, msg), Err: err}
+	case strings.HasPrefix(pgErr.Code, "22"):
+		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("la carga de «%s» tiene un valor inválido: %s", c.Clave, msg), Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package catalog_test
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dgtit-gto/gobdatos/catalog"
+	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+)
+
+func pruebaDef(name string) tableschema.Resource {
+	ten := 10
+	return tableschema.Resource{
+		Name: name, Title: "Catálogo de prueba", Description: "Catálogo de prueba para versiones e historia.",
+		Schema: tableschema.Schema{
+			Fields: []tableschema.Field{
+				{Name: "id_prueba", Type: "string", Description: "Clave del registro.", Constraints: tableschema.Constraints{Required: true, MaxLength: &ten}},
+				{Name: "nombre", Type: "string", Description: "Nombre, puede faltar."},
+				{Name: "valor", Type: "integer", Description: "Un valor entero.", Constraints: tableschema.Constraints{Required: true}},
+			},
+			PrimaryKey: tableschema.StringList{"id_prueba"},
+		},
+	}
+}
+
+// row is one record of the test catalog: nombre may be NULL.
+type row struct {
+	nombre *string
+	valor  int32
+}
+
+type state map[string]row
+
+func (s state) rows() [][]any {
+	keys := slices.Sorted(maps.Keys(s))
+	out := make([][]any, len(keys))
+	for i, k := range keys {
+		var nombre any
+		if r := s[k]; r.nombre != nil {
+			nombre = *r.nombre
+		}
+		out[i] = []any{k, nombre, s[k].valor}
+	}
+	return out
+}
+
+func stage(t *testing.T, b *bundle, tx pgx.Tx, name string, s state) {
+	t.Helper()
+	_, err := tx.Exec(b.ctx, `CREATE TEMP TABLE `+name+` (id_prueba text, nombre text, valor integer) ON COMMIT DROP`)
+	require.NoError(t, err)
+	_, err = tx.CopyFrom(b.ctx, pgx.Identifier{name}, []string{"id_prueba", "nombre", "valor"}, pgx.CopyFromRows(s.rows()))
+	require.NoError(t, err)
+}
+
+// TestPublishVersions publishes random loads (changes, removals, additions,
+// re-additions, NULLs, unchanged loads) and checks every version and every
+// diff between two versions against a model kept in Go.
+func TestPublishVersions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, err := b.store.Create(b.ctx, b.super, catalog.NewCatalog{Resource: pruebaDef("cat_prueba"), DependenciaID: b.dep, Publish: true})
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	str := func(s string) *string { return &s }
+
+	cur := state{}
+	for i := range 60 {
+		cur[fmt.Sprintf("k%03d", i)] = row{nombre: str(fmt.Sprintf("nombre %d", i)), valor: int32(i)}
+	}
+	versions := []state{nil} // versions[n] is version n
+	// first load: copied straight into the live table
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := tx.CopyFrom(b.ctx, pgx.Identifier{"cat", "cat_prueba"}, []string{"id_prueba", "nombre", "valor"}, pgx.CopyFromRows(cur.rows()))
+		require.NoError(t, err)
+		v, err := catalog.PublishFirstLoad(b.ctx, tx, c, b.super, nil)
+		require.NoError(t, err)
+		require.Equal(t, 1, v.Number)
+		require.EqualValues(t, 60, v.Rows)
+		require.EqualValues(t, 60, v.Added)
+		return nil
+	})
+	require.NoError(t, err)
+	versions = append(versions, maps.Clone(cur))
+	checksums := map[int]string{}
+	removed := []string{}
+	next := 60
+	for round := range 14 {
+		prev := maps.Clone(cur)
+		if round%5 != 3 { // every fifth load changes nothing
+			for k := range cur {
+				switch rng.IntN(10) {
+				case 0:
+					r := cur[k]
+					r.valor += 1000
+					cur[k] = r
+				case 1:
+					r := cur[k]
+					if r.nombre == nil {
+						r.nombre = str("vuelve")
+					} else {
+						r.nombre = nil
+					}
+					cur[k] = r
+				case 2:
+					delete(cur, k)
+					removed = append(removed, k)
+				}
+			}
+			for range 3 {
+				cur[fmt.Sprintf("k%03d", next)] = row{nombre: str("nuevo"), valor: int32(next)}
+				next++
+			}
+			if len(removed) > 0 && rng.IntN(2) == 0 {
+				k := removed[rng.IntN(len(removed))]
+				cur[k] = row{nombre: str("readmitido"), valor: -1}
+			}
+		}
+		var v catalog.Version
+		err := pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+			stage(t, b, tx, "stg", cur)
+			var err error
+			v, err = catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+			return err
+		})
+		require.NoError(t, err, "round %d", round)
+		var add, chg, rem int64
+		for k, r := range cur {
+			p, ok := prev[k]
+			switch {
+			case !ok:
+				add++
+			case !equalRow(p, r):
+				chg++
+			}
+		}
+		for k := range prev {
+			if _, ok := cur[k]; !ok {
+				rem++
+			}
+		}
+		if add+chg+rem == 0 {
+			require.True(t, v.Unchanged, "round %d", round)
+			require.Equal(t, len(versions)-1, v.Number)
+			continue
+		}
+		require.False(t, v.Unchanged)
+		require.Equal(t, len(versions), v.Number, "round %d", round)
+		require.Equal(t, [4]int64{int64(len(cur)), add, chg, rem}, [4]int64{v.Rows, v.Added, v.Changed, v.Removed}, "round %d", round)
+		checksums[v.Number] = v.Checksum
+		versions = append(versions, maps.Clone(cur))
+	}
+	last := len(versions) - 1
+	require.Greater(t, last, 10)
+	got, err := b.store.ByClave(b.ctx, c.Clave)
+	require.NoError(t, err)
+	require.Equal(t, last, got.CurrentVersion)
+	vs, err := b.store.Versions(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, vs, last)
+	require.Equal(t, last, vs[0].Number)
+	require.Equal(t, "admin", vs[0].By)
+
+	for n := 1; n <= last; n++ {
+		var rows [][]any
+		require.NoError(t, b.store.ScanVersion(b.ctx, c, n, func(r []any) error { rows = append(rows, r); return nil }))
+		require.Equal(t, versions[n].rows(), rows, "version %d", n)
+	}
+	for from := 0; from < last; from++ {
+		for to := from + 1; to <= last; to++ {
+			var want []string
+			before := versions[from]
+			for _, k := range slices.Sorted(maps.Keys(mergeKeys(before, versions[to]))) {
+				a, inA := before[k]
+				z, inB := versions[to][k]
+				switch {
+				case inA && inB && !equalRow(a, z):
+					want = append(want, "changed "+k)
+				case inB && !inA:
+					want = append(want, "added "+k)
+				case inA && !inB:
+					want = append(want, "removed "+k)
+				}
+			}
+			var diff []string
+			require.NoError(t, b.store.Diff(b.ctx, c, from, to, func(d catalog.DiffRow) error {
+				diff = append(diff, string(d.Kind)+" "+d.Key[0].(string))
+				if d.Kind == catalog.Changed {
+					require.NotEqual(t, d.Old, d.New)
+				}
+				return nil
+			}))
+			require.Equal(t, want, diff, "diff %d..%d", from, to)
+		}
+	}
+	// a load equal to version 1 gives version 1's checksum
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		stage(t, b, tx, "stg", versions[1])
+		v, err := catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+		require.NoError(t, err)
+		vs, err := b.store.Versions(b.ctx, c.ID)
+		require.NoError(t, err)
+		require.Equal(t, vs[len(vs)-1].Checksum, v.Checksum)
+		require.NotEqual(t, checksums[last], v.Checksum)
+		return nil
+	})
+	require.NoError(t, err)
+
+	err = b.store.ScanVersion(b.ctx, c, last+5, func([]any) error { return nil })
+	require.True(t, catalog.IsKind(err, catalog.KindNotFound), err)
+}
+
+func TestPublishRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, err := b.store.Create(b.ctx, b.super, catalog.NewCatalog{Resource: pruebaDef("cat_prueba"), DependenciaID: b.dep, Publish: true})
+	require.NoError(t, err)
+	str := func(s string) *string { return &s }
+	// duplicate keys in staging
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		stage(t, b, tx, "stg", state{"a": {str("x"), 1}})
+		_, err := tx.Exec(b.ctx, `INSERT INTO stg VALUES ('a', 'y', 2)`)
+		require.NoError(t, err)
+		_, err = catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+		return err
+	})
+	require.True(t, catalog.IsKind(err, catalog.KindInvalid), err)
+	// a NULL in a required column
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		stage(t, b, tx, "stg", state{"a": {str("x"), 1}})
+		_, err := tx.Exec(b.ctx, `INSERT INTO stg VALUES ('b', 'y', NULL)`)
+		require.NoError(t, err)
+		_, err = catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+		return err
+	})
+	require.True(t, catalog.IsKind(err, catalog.KindInvalid), err)
+	// hostile staging names never reach SQL
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := catalog.PublishStaged(b.ctx, tx, c, `stg"; DROP TABLE meta.catalog; --`, b.admin, nil)
+		return err
+	})
+	require.Error(t, err)
+	vs, err := b.store.Versions(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Empty(t, vs)
+	// a first load only applies to a catalog without versions
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		stage(t, b, tx, "stg", state{"a": {str("x"), 1}})
+		_, err := catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+		return err
+	})
+	require.NoError(t, err)
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := catalog.PublishFirstLoad(b.ctx, tx, c, b.admin, nil)
+		return err
+	})
+	require.True(t, catalog.IsKind(err, catalog.KindConflict), err)
+}
+
+func equalRow(a, b row) bool {
+	if a.valor != b.valor || (a.nombre == nil) != (b.nombre == nil) {
+		return false
+	}
+	return a.nombre == nil || *a.nombre == *b.nombre
+}
+
+func mergeKeys(a, b state) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
