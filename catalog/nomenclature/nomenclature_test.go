@@ -337,6 +337,8 @@ func TestRulesFile(t *testing.T) {
 	require.ErrorContains(t, err, "squema", "unknown keys are an error")
 	_, err = nomenclature.ParseRules([]byte("schema: cat\ntable_prefix: cat_\nkey_prefix: id_\nmax_identifier_bytes: 99\nallowed_types: [text]\n"))
 	require.ErrorContains(t, err, "max_identifier_bytes")
+	_, err = nomenclature.ParseRules([]byte("schema: cat\ntable_prefix: cat_\nkey_prefix: id_\nmax_identifier_bytes: 63\nallowed_types: [text]\nreserved_words: [select, \"\"]\n"))
+	require.ErrorContains(t, err, "reserved_words[1]", "an empty word is caught")
 	_, err = nomenclature.LoadRules("/no/such/file.yaml")
 	require.Error(t, err)
 

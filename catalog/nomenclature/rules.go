@@ -127,6 +127,15 @@ func (r *Rules) prepare() error {
 		}
 		c.sqlType = t
 	}
+	for key, list := range map[string][]string{"reserved_words": r.ReservedWords, "singular_words": r.SingularWords,
+		"singular_ending_in_s": r.SingularEndingInS, "allowed_types": r.AllowedTypes} {
+		for i, w := range list {
+			if strings.TrimSpace(w) == "" {
+				// An empty word would match nothing; YAML drops a bare null, so quote "null".
+				errs = append(errs, fmt.Errorf("%s[%d] está vacío (escriba entre comillas palabras como \"null\" o \"true\")", key, i))
+			}
+		}
+	}
 	r.reserved = set(r.ReservedWords)
 	r.singular = set(r.SingularWords)
 	r.endsInS = set(r.SingularEndingInS)
