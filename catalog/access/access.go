@@ -274,11 +274,27 @@ type Credentials struct {
 	Tables   []string
 }
 
+// Credentials returns the credentials of active grant id, for its check.
+func (s *Store) Credentials(ctx context.Context, id int64) (Credentials, error) {
+	all, err := s.active(ctx, &id)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if len(all) == 0 {
+		return Credentials{}, ErrNotFound
+	}
+	return all[0], nil
+}
+
 // Active returns the credentials of every active grant, for the checks.
 func (s *Store) Active(ctx context.Context) ([]Credentials, error) {
+	return s.active(ctx, nil)
+}
+
+func (s *Store) active(ctx context.Context, id *int64) ([]Credentials, error) {
 	rows, err := s.DB.Query(ctx, `
 		SELECT id, role_name, tables, key_id, password_sealed
-		FROM meta.entity_access WHERE revoked_at IS NULL ORDER BY id`)
+		FROM meta.entity_access WHERE revoked_at IS NULL AND ($1::bigint IS NULL OR id = $1) ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("access: active: %w", err)
 	}

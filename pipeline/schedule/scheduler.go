@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -38,32 +39,66 @@ func New(pool *pgxpool.Pool, logger *slog.Logger) (*Scheduler, error) {
 
 // Every runs task every d (never two runs of it at once).
 func (s *Scheduler) Every(name string, d time.Duration, task func(ctx context.Context) error) error {
-	return s.add(name, gocron.DurationJob(d), task)
+	_, err := s.add(name, gocron.DurationJob(d), task)
+	return err
 }
 
 // Cron runs task on a crontab schedule (five fields, America/Mexico_City).
 func (s *Scheduler) Cron(name, crontab string, task func(ctx context.Context) error) error {
+	_, err := s.add(name, gocron.CronJob(crontab, false), task)
+	return err
+}
+
+// EveryJob is Every for jobs that come and go (one per connector): the
+// first run is at first (at once when it has passed; after d when zero),
+// and the job's id is returned for Remove.
+func (s *Scheduler) EveryJob(name string, d time.Duration, first time.Time, task func(ctx context.Context) error) (uuid.UUID, error) {
+	var opts []gocron.JobOption
+	switch {
+	case first.IsZero():
+	case !first.After(time.Now()):
+		opts = append(opts, gocron.WithStartAt(gocron.WithStartImmediately()))
+	default:
+		opts = append(opts, gocron.WithStartAt(gocron.WithStartDateTime(first)))
+	}
+	return s.add(name, gocron.DurationJob(d), task, opts...)
+}
+
+// CronJob is Cron for jobs that come and go; it returns the job's id.
+func (s *Scheduler) CronJob(name, crontab string, task func(ctx context.Context) error) (uuid.UUID, error) {
 	return s.add(name, gocron.CronJob(crontab, false), task)
 }
 
-func (s *Scheduler) add(name string, def gocron.JobDefinition, task func(ctx context.Context) error) error {
-	_, err := s.cron.NewJob(def,
+// Remove stops and forgets a job added with EveryJob or CronJob; a run in
+// progress finishes.
+func (s *Scheduler) Remove(id uuid.UUID) error {
+	if err := s.cron.RemoveJob(id); err != nil && !errors.Is(err, gocron.ErrJobNotFound) {
+		return fmt.Errorf("schedule: remove job: %w", err)
+	}
+	return nil
+}
+
+func (s *Scheduler) add(name string, def gocron.JobDefinition, task func(ctx context.Context) error, extra ...gocron.JobOption) (uuid.UUID, error) {
+	opts := append([]gocron.JobOption{
+		gocron.WithName(name),
+		gocron.WithSingletonMode(gocron.LimitModeReschedule),
+		gocron.WithEventListeners(gocron.AfterJobRunsWithPanic(func(_ uuid.UUID, job string, p any) {
+			s.logger.Error("scheduled job panicked", "job", job, "panic", p)
+		})),
+	}, extra...)
+	job, err := s.cron.NewJob(def,
 		gocron.NewTask(func(ctx context.Context) {
 			start := time.Now()
 			if err := task(ctx); err != nil {
 				s.logger.Error("scheduled job failed", "job", name, "err", err, "took", time.Since(start))
 			}
 		}),
-		gocron.WithName(name),
-		gocron.WithSingletonMode(gocron.LimitModeReschedule),
-		gocron.WithEventListeners(gocron.AfterJobRunsWithPanic(func(_ uuid.UUID, job string, p any) {
-			s.logger.Error("scheduled job panicked", "job", job, "panic", p)
-		})),
+		opts...,
 	)
 	if err != nil {
-		return fmt.Errorf("schedule: job %s: %w", name, err)
+		return uuid.Nil, fmt.Errorf("schedule: job %s: %w", name, err)
 	}
-	return nil
+	return job.ID(), nil
 }
 
 // Run starts the jobs and blocks until ctx ends, then waits for running jobs
