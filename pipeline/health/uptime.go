@@ -33,7 +33,6 @@ const uptimeCols = `
 	count(*),
 	count(*) FILTER (WHERE status = 'ok')`
 
-
 func uptimes(n [6]int64) []Uptime {
 	out := make([]Uptime, len(Windows))
 	for i, w := range Windows {
