@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dgtit-gto/gobdatos/migrations"
+	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
 	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
 	"github.com/dgtit-gto/gobdatos/portal"
@@ -83,6 +84,11 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 		if len(res) > 0 {
 			logger.Info("migraciones aplicadas", "count", len(res))
 		}
+	}
+	if n, err := pipeline.RecoverRuns(ctx, pool); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Warn("cargas interrumpidas marcadas como fallidas", "count", n)
 	}
 	secret, err := cfg.resolve(g.DataDir, logger)
 	if err != nil {
