@@ -272,7 +272,7 @@ func TestCrashMidSendLeavesMessagePending(t *testing.T) {
 	require.NoError(t, err)
 	crash := senderFunc(func(ctx context.Context, d outbox.Delivery) error {
 		// kill every other session (the deliverer's) as a crash would
-		_, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		_, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'survivor'`)
 		return err
 	})
