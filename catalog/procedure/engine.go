@@ -361,7 +361,7 @@ func (e *Engine) act(ctx context.Context, tx pgx.Tx, d *Definition, actor Actor,
 	}
 	for _, id := range t.Notify {
 		m, _ := d.Message(id)
-		if err := e.notify(ctx, tx, d, nc, m, MessageData{Action: t.Label, Observations: obs, Actor: actor.Login},
+		if _, err := e.notify(ctx, tx, d, nc, m, MessageData{Action: t.Label, Observations: obs, Actor: actor.Login},
 			fmt.Sprintf("procedure:%s:%d:%s", nc.Folio, seq, m.ID)); err != nil {
 			return nil, err
 		}
@@ -556,7 +556,8 @@ type MessageData struct {
 	Clock        string
 }
 
-func (e *Engine) notify(ctx context.Context, tx pgx.Tx, d *Definition, c *Case, m Message, md MessageData, dedup string) error {
+// notify queues m for its recipients and returns how many were new.
+func (e *Engine) notify(ctx context.Context, tx pgx.Tx, d *Definition, c *Case, m Message, md MessageData, dedup string) (int, error) {
 	st, _ := d.State(c.State)
 	md.Folio, md.Procedure, md.Clave, md.State = c.Folio, d.Name, d.Clave, st.Label
 	md.Requester = c.RequesterName
@@ -566,23 +567,28 @@ func (e *Engine) notify(ctx context.Context, tx pgx.Tx, d *Definition, c *Case, 
 	md.Link = strings.TrimRight(e.BaseURL, "/") + "/tramites/" + c.Folio
 	subject, err := render(m.Subject, md)
 	if err != nil {
-		return fmt.Errorf("procedure: message %s: %w", m.ID, err)
+		return 0, fmt.Errorf("procedure: message %s: %w", m.ID, err)
 	}
 	body, err := render(m.Body, md)
 	if err != nil {
-		return fmt.Errorf("procedure: message %s: %w", m.ID, err)
+		return 0, fmt.Errorf("procedure: message %s: %w", m.ID, err)
 	}
 	to, err := e.recipients(ctx, tx, d, c, m.To)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, addr := range to {
-		if _, err := outbox.Enqueue(ctx, tx, outbox.Message{Kind: outbox.Email, Recipient: addr, Subject: subject, Body: body,
-			DedupKey: dedup + ":" + addr}); err != nil {
-			return err
+		added, err := outbox.Enqueue(ctx, tx, outbox.Message{Kind: outbox.Email, Recipient: addr, Subject: subject, Body: body,
+			DedupKey: dedup + ":" + addr})
+		if err != nil {
+			return 0, err
+		}
+		if added {
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 func render(text string, md MessageData) (string, error) {

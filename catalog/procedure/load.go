@@ -57,7 +57,41 @@ func NewRegistry(defs ...*Definition) (*Registry, error) {
 			return nil, err
 		}
 	}
+	for _, d := range defs {
+		if err := r.checkHandoffs(d); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// NoHandoff is the option of a hand-off field that opens nothing.
+const NoHandoff = "ninguno"
+
+// checkHandoffs: every option of a hand-off field names a loaded procedure.
+func (r *Registry) checkHandoffs(d *Definition) error {
+	var p []string
+	for _, t := range d.Transitions {
+		if t.Handoff == "" {
+			continue
+		}
+		formID, fieldID, _ := strings.Cut(t.Handoff, ".")
+		f, _ := d.Form(formID)
+		for _, fd := range f.Fields {
+			if fd.ID != fieldID {
+				continue
+			}
+			for _, o := range fd.Options {
+				if _, ok := r.latest[o]; !ok && o != NoHandoff {
+					p = append(p, fmt.Sprintf("transición «%s»: la opción %q de %s no es un procedimiento cargado (ni %q)", t.Action, o, t.Handoff, NoHandoff))
+				}
+			}
+		}
+	}
+	if len(p) > 0 {
+		return &DefinitionError{File: d.File, Problems: p}
+	}
+	return nil
 }
 
 func (r *Registry) add(d *Definition) error {
