@@ -31,6 +31,8 @@ type rowSource struct {
 	err    error
 	next   int64 // row number of the next record's first row
 	limit  int64 // rows beyond this many are an error; 0 = no limit
+	// streamErr says that err came from the source, not from a check.
+	streamErr bool
 
 	read, valid, rejected atomic.Int64
 	onBatch               func()
@@ -58,6 +60,7 @@ func (r *rowSource) Next() bool {
 		}
 		if !r.stream.Next() {
 			r.err = r.stream.Err()
+			r.streamErr = r.err != nil
 			r.b.n = 0
 			return false
 		}

@@ -1,0 +1,436 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dgtit-gto/gobdatos/catalog"
+	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+)
+
+// Loader runs loads against one database.
+type Loader struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	// MaxErrors caps the errors a report stores (DefaultMaxErrors when 0);
+	// the counts stay exact.
+	MaxErrors int
+	// ProgressEvery is how often a running load writes its progress to its
+	// run (1 s when 0).
+	ProgressEvery time.Duration
+}
+
+// Request is one load of one catalog.
+type Request struct {
+	Catalog *catalog.Catalog
+	// Open opens the source. The pipeline may call it twice: a first load
+	// that PostgreSQL refuses is read again to say exactly why.
+	Open    func(ctx context.Context) (Stream, error)
+	Source  string // what the run records as its source; no secrets
+	Trigger Trigger
+	Actor   catalog.Actor
+	// DryRun validates and reports without publishing.
+	DryRun bool
+	// MaxRows stops a source that brings more rows than this (0: no limit).
+	MaxRows int64
+	// RowBase is the row number of the first data row: 2 for a file with a
+	// header row (Frictionless counts the header as row 1), 1 otherwise.
+	RowBase int64
+	// RunID is a run already created (queued) by the caller; 0 creates one.
+	RunID int64
+	// OnProgress, when set, is called with the progress as the load goes.
+	OnProgress func(Progress)
+}
+
+// Progress is what a load has done so far.
+type Progress struct {
+	Stage      string  `json:"stage"`
+	Rows       int64   `json:"rows"`
+	Valid      int64   `json:"valid"`
+	Rejected   int64   `json:"rejected"`
+	Bytes      int64   `json:"bytes"`
+	TotalBytes int64   `json:"totalBytes,omitempty"`
+	Seconds    float64 `json:"seconds"`
+}
+
+// byteCounter is implemented by streams that know how much they read
+// (connectors.Stream's Progress is adapted to it).
+type byteCounter interface {
+	BytesRead() (read, total int64)
+}
+
+// Error codes a failed run records, stable for the API.
+const (
+	CodeBusy        = "busy"
+	CodeSource      = "source"
+	CodeDefinition  = "definition"
+	CodeInvalid     = "invalid"
+	CodeEmpty       = "empty"
+	CodeTooManyRows = "too-many-rows"
+	CodeDatabase    = "database"
+	CodeCancelled   = "cancelled"
+	CodeInterrupted = "interrupted"
+)
+
+// Run performs the load and returns its run as finished: succeeded,
+// rejected (the report says why) or failed (Error says why, in Spanish).
+// The published catalog changes only when the run succeeds. The error is
+// non-nil only when the run could not even be recorded.
+func (l *Loader) Run(ctx context.Context, req Request) (*Run, error) {
+	c := req.Catalog
+	if c == nil || req.Open == nil {
+		return nil, errors.New("pipeline: a load needs a catalog and a source")
+	}
+	runID := req.RunID
+	if runID == 0 {
+		r, err := CreateRun(ctx, l.Pool, NewRun{CatalogID: c.ID, CatalogClave: c.Clave, Trigger: req.Trigger,
+			DryRun: req.DryRun, Source: req.Source, ActorID: actorID(req.Actor), ActorLogin: req.Actor.Login})
+		if err != nil {
+			return nil, err
+		}
+		runID = r.ID
+	}
+	ld := &load{Loader: l, req: req, runID: runID, timings: map[string]float64{}, started: time.Now(),
+		errs: newCollector(l.MaxErrors)}
+	o := ld.run(ctx)
+	ld.finish(ctx, o)
+	return GetRun(context.WithoutCancel(ctx), l.Pool, runID)
+}
+
+func actorID(a catalog.Actor) *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
+// load is the state of one run while it goes.
+type load struct {
+	*Loader
+	req     Request
+	runID   int64
+	errs    *collector
+	started time.Time
+
+	mu      sync.Mutex
+	stage   string
+	stageAt time.Time
+	timings map[string]float64
+	src     *rowSource
+	stream  Stream
+	// published is set once the publication committed, with its outcome.
+	published *outcome
+}
+
+func (ld *load) logger() *slog.Logger {
+	if ld.Logger != nil {
+		return ld.Logger
+	}
+	return slog.Default()
+}
+
+// enter closes the timing of the current stage and starts the next.
+func (ld *load) enter(stage string) {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	now := time.Now()
+	if ld.stage != "" {
+		ld.timings[ld.stage] += now.Sub(ld.stageAt).Seconds()
+	}
+	ld.stage, ld.stageAt = stage, now
+}
+
+// snapshot is the progress now, safe to call from any goroutine.
+func (ld *load) snapshot() progress {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	p := progress{stage: ld.stage, timings: make(map[string]float64, len(ld.timings)+1)}
+	for k, v := range ld.timings {
+		p.timings[k] = v
+	}
+	if ld.stage != "" {
+		p.timings[ld.stage] += time.Since(ld.stageAt).Seconds()
+	}
+	if ld.src != nil {
+		p.read, p.valid, p.rejected = ld.src.read.Load(), ld.src.valid.Load(), ld.src.rejected.Load()
+	}
+	if bc, ok := ld.stream.(byteCounter); ok {
+		read, total := bc.BytesRead()
+		p.bytesRead = read
+		if total > 0 {
+			p.bytesTotal = &total
+		}
+	}
+	return p
+}
+
+func (ld *load) public(p progress) Progress {
+	out := Progress{Stage: p.stage, Rows: p.read, Valid: p.valid, Rejected: p.rejected, Bytes: p.bytesRead,
+		Seconds: time.Since(ld.started).Seconds()}
+	if p.bytesTotal != nil {
+		out.TotalBytes = *p.bytesTotal
+	}
+	return out
+}
+
+// watch writes the progress to the run (and to OnProgress) until stop.
+func (ld *load) watch(ctx context.Context) (stop func()) {
+	every := ld.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p := ld.snapshot()
+				if err := updateProgress(ctx, ld.Pool, ld.runID, p); err != nil && ctx.Err() == nil {
+					ld.logger().Warn("load progress not recorded", "run", ld.runID, "err", err)
+				}
+				if ld.req.OnProgress != nil {
+					ld.req.OnProgress(ld.public(p))
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func (ld *load) fail(code string, err error) outcome {
+	return outcome{state: Failed, code: code, err: err.Error()}
+}
+
+func (ld *load) reject(code, msg string) outcome {
+	return outcome{state: Rejected, code: code, err: msg}
+}
+
+// run does the load; it returns how the run ends.
+func (ld *load) run(ctx context.Context) outcome {
+	c := ld.req.Catalog
+	unlock, ok, err := lockCatalog(ctx, ld.Pool, c.ID)
+	if err != nil {
+		return ld.fail(CodeDatabase, err)
+	}
+	if !ok {
+		return ld.fail(CodeBusy, fmt.Errorf("ya hay una carga en curso del catálogo «%s»; espere a que termine", c.Clave))
+	}
+	defer unlock()
+	if err := startRun(ctx, ld.Pool, ld.runID); err != nil {
+		return ld.fail(CodeDatabase, err)
+	}
+	ld.enter(StageOpen)
+	stop := ld.watch(ctx)
+	defer stop()
+
+	if c.State == catalog.Retirado {
+		return ld.fail(CodeDefinition, fmt.Errorf("el catálogo «%s» está retirado: no admite cargas", c.Clave))
+	}
+	cols, err := columnsOf(c.Resource, pgtype.NewMap())
+	if err != nil {
+		return ld.fail(CodeDefinition, fmt.Errorf("la definición del catálogo «%s» no se puede cargar: %w", c.Clave, err))
+	}
+	st := &staging{name: stagingName(ld.runID), cols: cols}
+	if err := st.create(ctx, ld.Pool); err != nil {
+		return ld.fail(CodeDatabase, err)
+	}
+	defer func() {
+		if err := st.drop(ctx, ld.Pool); err != nil {
+			ld.logger().Warn("staging table not dropped", "table", st.name, "err", err)
+		}
+	}()
+
+	if o, done := ld.stageRows(ctx, st, cols); done {
+		return o
+	}
+	ld.enter(StageKeys)
+	if err := ld.checkAll(ctx, st); err != nil {
+		return ld.fail(CodeDatabase, err)
+	}
+	return ld.publish(ctx, st)
+}
+
+// stageRows reads the whole source into the staging table; done is true when
+// the run ends here.
+func (ld *load) stageRows(ctx context.Context, st *staging, cols []*column) (outcome, bool) {
+	stream, err := ld.req.Open(ctx)
+	if err != nil {
+		return ld.fail(CodeSource, fmt.Errorf("no se pudo abrir el origen: %w", err)), true
+	}
+	defer stream.Close()
+	src, labels := bindColumns(cols, stream.Schema())
+	if len(labels) > 0 {
+		for _, e := range labels {
+			ld.errs.add(e)
+		}
+		return ld.reject(CodeInvalid, "las columnas del origen no coinciden con la definición del catálogo"), true
+	}
+	base := ld.req.RowBase
+	if base == 0 {
+		base = 1
+	}
+	v := &validator{cols: cols, src: src, missing: missingValues(ld.req.Catalog), errs: ld.errs, rowBase: base}
+	rs := newRowSource(ctx, stream, v, ld.req.MaxRows)
+	ld.mu.Lock()
+	ld.src, ld.stream = rs, stream
+	ld.mu.Unlock()
+	ld.enter(StageValidate)
+	_, err = st.copyFrom(ctx, ld.Pool, rs)
+	if rs.err != nil {
+		err = rs.err
+	}
+	if err != nil {
+		var limit *rowLimitError
+		switch {
+		case errors.As(err, &limit):
+			return ld.fail(CodeTooManyRows, fmt.Errorf("el origen trae más de %d filas, el máximo esperado para esta carga; no se publicó nada", limit.limit)), true
+		case ctx.Err() != nil:
+			return ld.fail(CodeCancelled, errors.New("la carga se canceló; el catálogo publicado no cambió")), true
+		case rs.streamErr:
+			return ld.fail(CodeSource, fmt.Errorf("la lectura del origen falló: %w", err)), true
+		}
+		return ld.fail(CodeDatabase, fmt.Errorf("no se pudieron preparar las filas: %w", err)), true
+	}
+	if rs.read.Load() == 0 {
+		ld.errs.add(ReportError{Type: ErrSource, Message: "el origen no trae filas: no se publica un catálogo vacío"})
+		return ld.reject(CodeEmpty, "el origen no trae filas"), true
+	}
+	return outcome{}, false
+}
+
+func missingValues(c *catalog.Catalog) map[string]bool {
+	mv := c.Resource.Schema.MissingValues
+	if mv == nil {
+		mv = []string{""}
+	}
+	out := make(map[string]bool, len(mv))
+	for _, s := range mv {
+		out[s] = true
+	}
+	return out
+}
+
+// checkAll runs the checks over all staged rows: keys, then references.
+func (ld *load) checkAll(ctx context.Context, st *staging) error {
+	sample := ld.MaxErrors
+	if sample <= 0 {
+		sample = DefaultMaxErrors
+	}
+	res := ld.req.Catalog.Resource
+	for _, k := range keySets(res) {
+		n, err := st.checkKeys(ctx, ld.Pool, k, ld.errs, sample)
+		if err != nil {
+			return err
+		}
+		ld.src.valid.Add(-n)
+		ld.src.rejected.Add(n)
+	}
+	for _, fk := range res.Schema.ForeignKeys {
+		n, err := st.checkForeignKey(ctx, ld.Pool, fk, ld.errs, sample)
+		if err != nil {
+			return err
+		}
+		ld.src.valid.Add(-n)
+		ld.src.rejected.Add(n)
+	}
+	return nil
+}
+
+// publish hands the staged rows to the catalog in one transaction, which
+// also records the run as succeeded: the version and the run commit
+// together or not at all.
+func (ld *load) publish(ctx context.Context, st *staging) outcome {
+	c := ld.req.Catalog
+	bad := ld.errs.count()
+	if bad > 0 && !c.PublishValidRows {
+		return ld.reject(CodeInvalid, fmt.Sprintf("la carga tiene %d errores; no se publicó nada (el catálogo no admite publicar sólo las filas válidas)", bad))
+	}
+	if ld.src.valid.Load() == 0 {
+		return ld.reject(CodeInvalid, "ninguna fila es válida; no se publicó nada")
+	}
+	if ld.req.DryRun {
+		return outcome{state: Succeeded}
+	}
+	ld.enter(StagePublish)
+	var o outcome
+	err := pgdb.WithTx(ctx, ld.Pool, func(tx pgx.Tx) error {
+		v, err := catalog.PublishStaged(ctx, tx, c, StagingSchema+"."+st.name, ld.req.Actor, &ld.runID)
+		if err != nil {
+			return err
+		}
+		n := v.Number
+		o = outcome{state: Succeeded, version: &n, added: v.Added, changed: v.Changed, removed: v.Removed}
+		if v.Unchanged {
+			o.code = "unchanged"
+		}
+		return ld.record(ctx, tx, o)
+	})
+	if err != nil {
+		var ce *catalog.Error
+		if errors.As(err, &ce) {
+			return ld.fail(CodeInvalid, ce)
+		}
+		return ld.fail(CodeDatabase, fmt.Errorf("la publicación falló; el catálogo publicado no cambió: %w", err))
+	}
+	ld.published = &o
+	return o
+}
+
+// record writes the run's end on db (the publication's transaction, or the
+// pool).
+func (ld *load) record(ctx context.Context, db pgdb.DBTX, o outcome) error {
+	ld.enter("")
+	o.progress = ld.snapshot()
+	o.progress.stage = ld.lastStage(o)
+	r := &Report{}
+	ld.errs.fill(r)
+	r.Stats.Rows, r.Stats.Valid, r.Stats.Rejected = o.progress.read, o.progress.valid, o.progress.rejected
+	r.Stats.Fields = len(ld.req.Catalog.Resource.Schema.Fields)
+	r.Stats.Bytes = o.progress.bytesRead
+	r.Stats.Seconds = time.Since(ld.started).Seconds()
+	r.Stats.Added, r.Stats.Changed, r.Stats.Removed = o.added, o.changed, o.removed
+	o.report = r
+	return finishRun(ctx, db, ld.runID, o)
+}
+
+func (ld *load) lastStage(o outcome) string {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	last := ""
+	for _, s := range []string{StageOpen, StageValidate, StageKeys, StagePublish} {
+		if _, ok := ld.timings[s]; ok {
+			last = s
+		}
+	}
+	return last
+}
+
+// finish records how the run ended, unless the publication did already.
+func (ld *load) finish(ctx context.Context, o outcome) {
+	if ld.published != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if err := ld.record(ctx, ld.Pool, o); err != nil {
+		ld.logger().Error("load outcome not recorded", "run", ld.runID, "err", err)
+	}
+}

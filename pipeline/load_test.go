@@ -1,0 +1,187 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dgtit-gto/gobdatos/catalog"
+	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
+	"github.com/dgtit-gto/gobdatos/portal/account"
+)
+
+const entidadCatalog = `{"name": "cat_entidad", "title": "Entidades federativas", "description": "Entidades federativas de México.",
+ "schema": {"fields": [
+   {"name": "id_entidad", "type": "string", "description": "Clave INEGI de la entidad.", "constraints": {"required": true, "maxLength": 2, "pattern": "[0-9]{2}"}},
+   {"name": "nombre", "type": "string", "description": "Nombre oficial.", "constraints": {"required": true, "maxLength": 100}}
+ ], "primaryKey": "id_entidad"}}`
+
+const municipioCatalog = `{"name": "cat_municipio", "title": "Municipios", "description": "Municipios de México.",
+ "schema": {"fields": [
+   {"name": "id_municipio", "type": "string", "description": "Clave completa.", "constraints": {"required": true, "maxLength": 5, "pattern": "[0-9]{5}"}},
+   {"name": "id_entidad", "type": "string", "description": "Entidad.", "constraints": {"required": true, "maxLength": 2}},
+   {"name": "nombre", "type": "string", "description": "Nombre oficial.", "constraints": {"required": true, "maxLength": 150}},
+   {"name": "poblacion_total", "type": "integer", "description": "Población 2020.", "constraints": {"minimum": 0}}
+ ], "primaryKey": "id_municipio",
+ "foreignKeys": [{"fields": "id_entidad", "reference": {"resource": "cat_entidad", "fields": "id_entidad"}}]}}`
+
+type loadBundle struct {
+	ctx    context.Context
+	pool   *pgxpool.Pool
+	store  *catalog.Store
+	actor  catalog.Actor
+	loader *Loader
+	dep    int64
+}
+
+func setupLoad(t *testing.T) *loadBundle {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	b := &loadBundle{ctx: ctx, pool: pool, store: catalog.NewStore(pool, nil), loader: &Loader{Pool: pool, MaxErrors: 50}}
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO meta.dependencia (clave, nombre) VALUES ('SFIA', 'Secretaría de Finanzas') RETURNING id`).Scan(&b.dep))
+	var id int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO meta.app_user (login, email, full_name, profile)
+		VALUES ('super', 'super@example.mx', 'Super', 'superadmin') RETURNING id`).Scan(&id))
+	b.actor = catalog.Actor{UserID: id, Login: "super", Profile: account.SuperAdmin}
+	return b
+}
+
+func (b *loadBundle) create(t *testing.T, def string, validRows bool) *catalog.Catalog {
+	t.Helper()
+	c, err := b.store.Create(b.ctx, b.actor, catalog.NewCatalog{Resource: *resource(t, def), DependenciaID: b.dep, Publish: true, PublishValidRows: validRows})
+	require.NoError(t, err)
+	return c
+}
+
+// load runs a load of text (CSV with a header) in batches of chunk rows.
+func (b *loadBundle) load(t *testing.T, clave, text string, chunk int) *Run {
+	t.Helper()
+	c, err := b.store.ByClave(b.ctx, clave)
+	require.NoError(t, err)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	run, err := b.loader.Run(b.ctx, Request{Catalog: c, Actor: b.actor, Source: "prueba.csv", RowBase: 2,
+		Open: func(context.Context) (Stream, error) { return newCSVStream(t, mem, text, chunk), nil }})
+	require.NoError(t, err)
+	return run
+}
+
+// live is the published rows of a catalog, in key order: cols of each
+// active row of cat.table.
+func (b *loadBundle) live(t *testing.T, table, cols string) string {
+	t.Helper()
+	var s string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT coalesce(string_agg(x::text, ';' ORDER BY x::text), '') FROM (SELECT `+cols+` FROM cat.`+table+` WHERE activo) x`).Scan(&s))
+	return s
+}
+
+const entidades = "id_entidad,nombre\n01,Aguascalientes\n11,Guanajuato\n14,Jalisco\n"
+
+func TestLoadPublishesAndReloads(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	run := b.load(t, "entidad", entidades, 2)
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.Equal(t, 1, *run.Version)
+	require.EqualValues(t, 3, run.RowsRead)
+	require.EqualValues(t, 3, run.RowsAdded)
+	require.True(t, run.Report.Valid)
+	require.Contains(t, run.Timings, StageValidate)
+	require.Contains(t, run.Timings, StagePublish)
+
+	again := b.load(t, "entidad", entidades, 2)
+	require.Equal(t, Succeeded, again.State)
+	require.Equal(t, "unchanged", again.ErrorCode)
+	require.Equal(t, 1, *again.Version, "an unchanged load makes no version")
+
+	changed := b.load(t, "entidad", "id_entidad,nombre\n01,Aguascalientes\n11,Guanajuato (Estado Libre y Soberano)\n15,México\n", 10)
+	require.Equal(t, Succeeded, changed.State, changed.Error)
+	require.Equal(t, 2, *changed.Version)
+	require.EqualValues(t, 1, changed.RowsAdded)
+	require.EqualValues(t, 1, changed.RowsChanged)
+	require.EqualValues(t, 1, changed.RowsRemoved)
+	var staged bool
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'staging')`).Scan(&staged))
+	require.False(t, staged, "staging tables are dropped")
+}
+
+func TestLoadWithErrorsIsRejectedWhole(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	b.create(t, municipioCatalog, false)
+	require.Equal(t, Succeeded, b.load(t, "entidad", entidades, 10).State)
+	good := "id_municipio,id_entidad,nombre,poblacion_total\n11001,11,Abasolo,90000\n11002,11,Acámbaro,100000\n"
+	require.Equal(t, Succeeded, b.load(t, "municipio", good, 10).State)
+	before := b.live(t, "cat_municipio", "id_municipio, nombre, poblacion_total")
+
+	bad := "id_municipio,id_entidad,nombre,poblacion_total\n" +
+		"11001,11,Abasolo,1\n" + // row 2
+		"11002,11,Acámbaro,-3\n" + // row 3: minimum
+		"11003,99,Apaseo,5\n" + // row 4: no such entidad
+		"11001,11,Abasolo bis,7\n" // row 5: key repeated across batches
+	run := b.load(t, "municipio", bad, 2)
+	require.Equal(t, Rejected, run.State)
+	require.Equal(t, CodeInvalid, run.ErrorCode)
+	require.Contains(t, run.Error, "3 errores")
+	require.False(t, run.Report.Valid)
+	require.EqualValues(t, 3, run.Report.Stats.Errors)
+	require.EqualValues(t, 4, run.Report.Stats.Rows)
+	require.EqualValues(t, 3, run.Report.Stats.Rejected)
+	var rows []int64
+	for _, e := range run.Report.Errors {
+		rows = append(rows, e.RowNumber)
+	}
+	require.Equal(t, []int64{3, 4, 5}, rows)
+	require.Equal(t, before, b.live(t, "cat_municipio", "id_municipio, nombre, poblacion_total"), "the published catalog is untouched")
+	require.Nil(t, run.Version)
+}
+
+func TestLoadPublishValidRows(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, true)
+	run := b.load(t, "entidad", "id_entidad,nombre\n01,Aguascalientes\n1X,Mal\n11,Guanajuato\n11,Repetida\n", 10)
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.EqualValues(t, 2, run.RowsValid)
+	require.EqualValues(t, 2, run.RowsRejected)
+	require.EqualValues(t, 2, run.Report.Stats.Errors)
+	require.Equal(t, "(01,Aguascalientes);(11,Guanajuato)", b.live(t, "cat_entidad", "id_entidad, nombre"))
+}
+
+func TestLoadHeaderMismatchAndEmpty(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	run := b.load(t, "entidad", "clave,nombre\n01,Aguascalientes\n", 10)
+	require.Equal(t, Rejected, run.State)
+	require.Len(t, run.Report.Errors, 2)
+	require.Equal(t, ErrMissingLbl, run.Report.Errors[0].Type)
+	require.Contains(t, run.Report.Errors[0].Message, "falta la columna «id_entidad»")
+
+	empty := b.load(t, "entidad", "id_entidad,nombre\n", 10)
+	require.Equal(t, Rejected, empty.State)
+	require.Equal(t, CodeEmpty, empty.ErrorCode)
+	c, err := b.store.ByClave(b.ctx, "entidad")
+	require.NoError(t, err)
+	require.Equal(t, 0, c.CurrentVersion)
+}
+
+func TestLoadsOfOneCatalogNeverOverlap(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	c := b.create(t, entidadCatalog, false)
+	unlock, ok, err := lockCatalog(b.ctx, b.pool, c.ID)
+	require.NoError(t, err)
+	require.True(t, ok)
+	defer unlock()
+	run := b.load(t, "entidad", entidades, 10)
+	require.Equal(t, Failed, run.State)
+	require.Equal(t, CodeBusy, run.ErrorCode)
+	require.Contains(t, run.Error, "ya hay una carga en curso")
+}
