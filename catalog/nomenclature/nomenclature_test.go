@@ -358,3 +358,15 @@ func TestRulesFile(t *testing.T) {
 	require.True(t, custom.CheckTable(tb).Valid)
 	require.False(t, def.CheckTable(tb).Valid)
 }
+
+func TestCatalogListsEveryRule(t *testing.T) {
+	t.Parallel()
+	cat := rules(t).Catalog()
+	require.Len(t, cat, 17)
+	seen := map[string]bool{}
+	for _, ri := range cat {
+		require.NotEmpty(t, ri.Summary)
+		require.False(t, seen[ri.ID])
+		seen[ri.ID] = true
+	}
+}
