@@ -126,10 +126,13 @@ type Catalog struct {
 	CurrentVersion   int // 0 = no data published yet
 	Metadata
 	HasInstructivo bool // a hand-made PDF was uploaded
-	CreatedBy      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	PublishedAt    *time.Time
+	// Revision is the pending revision of a published catalog, if any
+	// (filled by ByClave).
+	Revision    *Revision
+	CreatedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PublishedAt *time.Time
 }
 
 // Public reports whether the catalog's data may be shown to anyone.

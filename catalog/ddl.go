@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"strings"
@@ -175,51 +176,19 @@ func buildDDL(res *tableschema.Resource) (*ddl, error) {
 	out := &ddl{Table: table, Patterns: map[string]string{}}
 	var lines []string
 	for _, c := range cols {
-		f := c.Field
-		qc := pgdb.QuoteIdent(f.Name)
-		line := qc + " " + c.Type.String()
-		if f.Constraints.Required || slices.Contains(pk, f.Name) {
-			line += " NOT NULL"
+		line, err := columnDef(table, c, pk)
+		if err != nil {
+			return nil, err
 		}
-		if f.Constraints.Unique && !(len(pk) == 1 && pk[0] == f.Name) {
-			line += " UNIQUE"
-		}
-		var checks []string
-		if len(f.Constraints.Enum) > 0 {
-			vals := make([]string, len(f.Constraints.Enum))
-			for i, v := range f.Constraints.Enum {
-				vals[i] = literal(v)
-			}
-			checks = append(checks, fmt.Sprintf("%s IN (%s)", qc, strings.Join(vals, ", ")))
-		}
-		if p := f.Constraints.Pattern; p != "" {
-			if !c.Type.IsText() {
-				return nil, errorf(KindInvalid, "el campo «%s» tiene un patrón (pattern) pero no es de texto", f.Name)
-			}
-			out.Patterns[f.Name] = anchored(p)
-			checks = append(checks, fmt.Sprintf("%s ~ %s", qc, pgdb.QuoteLiteral(anchored(p))))
-		}
-		if v := f.Constraints.Minimum; v != nil {
-			checks = append(checks, fmt.Sprintf("%s >= %s", qc, literal(v)))
-		}
-		if v := f.Constraints.Maximum; v != nil {
-			checks = append(checks, fmt.Sprintf("%s <= %s", qc, literal(v)))
-		}
-		if n := f.Constraints.MinLength; n != nil && *n > 0 {
-			checks = append(checks, fmt.Sprintf("char_length(%s) >= %d", qc, *n))
-		}
-		if n := f.Constraints.MaxLength; n != nil && c.Type.IsText() && (c.Type.Length == 0 || *n < c.Type.Length) {
-			checks = append(checks, fmt.Sprintf("char_length(%s) <= %d", qc, *n))
-		}
-		for _, ch := range checks {
-			line += " CHECK (" + ch + ")"
+		if p := c.Field.Constraints.Pattern; p != "" {
+			out.Patterns[c.Field.Name] = anchored(p)
 		}
 		lines = append(lines, line)
 	}
 	for _, cc := range controlDDL {
 		lines = append(lines, pgdb.QuoteIdent(cc.name)+" "+cc.ddl)
 	}
-	lines = append(lines, "PRIMARY KEY ("+quoteList(pk)+")")
+	lines = append(lines, "CONSTRAINT "+pgdb.QuoteIdent(constraintName(table, "", "pkey"))+" PRIMARY KEY ("+quoteList(pk)+")")
 	var fkIndexes []string
 	for i, fk := range res.Schema.ForeignKeys {
 		ref := fk.Reference.Resource
@@ -248,8 +217,7 @@ func buildDDL(res *tableschema.Resource) (*ddl, error) {
 				return nil, err
 			}
 		}
-		lines = append(lines, fmt.Sprintf("FOREIGN KEY (%s) REFERENCES %s (%s)",
-			quoteList(fk.Fields), pgdb.QuoteQualified(Schema, ref), quoteList(fk.Reference.Fields)))
+		lines = append(lines, fkDef(table, ref, fk))
 		if ref != table && !slices.Contains(out.References, ref) {
 			out.References = append(out.References, ref)
 		}
@@ -318,3 +286,82 @@ func DefaultClave(table string) string {
 }
 
 var claveRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// columnDef is a column's definition in CREATE TABLE or ADD COLUMN: type,
+// NOT NULL, and its UNIQUE and CHECK constraints under names of our own,
+// so that a later change of the definition can find them.
+func columnDef(table string, c column, pk []string) (string, error) {
+	f := c.Field
+	line := pgdb.QuoteIdent(f.Name) + " " + c.Type.String()
+	if f.Constraints.Required || slices.Contains(pk, f.Name) {
+		line += " NOT NULL"
+	}
+	if f.Constraints.Unique && !(len(pk) == 1 && pk[0] == f.Name) {
+		line += " CONSTRAINT " + pgdb.QuoteIdent(constraintName(table, f.Name, "key")) + " UNIQUE"
+	}
+	check, err := columnCheck(c)
+	if err != nil {
+		return "", err
+	}
+	if check != "" {
+		line += " CONSTRAINT " + pgdb.QuoteIdent(constraintName(table, f.Name, "check")) + " CHECK (" + check + ")"
+	}
+	return line, nil
+}
+
+// columnCheck is the CHECK expression of a field's constraints ("" when
+// none): enum, pattern, minimum, maximum, minLength, and maxLength where
+// the type does not already bound it.
+func columnCheck(c column) (string, error) {
+	f := c.Field
+	qc := pgdb.QuoteIdent(f.Name)
+	var checks []string
+	if len(f.Constraints.Enum) > 0 {
+		vals := make([]string, len(f.Constraints.Enum))
+		for i, v := range f.Constraints.Enum {
+			vals[i] = literal(v)
+		}
+		checks = append(checks, fmt.Sprintf("%s IN (%s)", qc, strings.Join(vals, ", ")))
+	}
+	if p := f.Constraints.Pattern; p != "" {
+		if !c.Type.IsText() {
+			return "", errorf(KindInvalid, "el campo «%s» tiene un patrón (pattern) pero no es de texto", f.Name)
+		}
+		checks = append(checks, fmt.Sprintf("%s ~ %s", qc, pgdb.QuoteLiteral(anchored(p))))
+	}
+	if v := f.Constraints.Minimum; v != nil {
+		checks = append(checks, fmt.Sprintf("%s >= %s", qc, literal(v)))
+	}
+	if v := f.Constraints.Maximum; v != nil {
+		checks = append(checks, fmt.Sprintf("%s <= %s", qc, literal(v)))
+	}
+	if n := f.Constraints.MinLength; n != nil && *n > 0 {
+		checks = append(checks, fmt.Sprintf("char_length(%s) >= %d", qc, *n))
+	}
+	if n := f.Constraints.MaxLength; n != nil && c.Type.IsText() && (c.Type.Length == 0 || *n < c.Type.Length) {
+		checks = append(checks, fmt.Sprintf("char_length(%s) <= %d", qc, *n))
+	}
+	return strings.Join(checks, " AND "), nil
+}
+
+func fkDef(table, ref string, fk tableschema.ForeignKey) string {
+	return fmt.Sprintf("CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s (%s)",
+		pgdb.QuoteIdent(constraintName(table, strings.Join(fk.Fields, "_"), "fkey")),
+		quoteList(fk.Fields), pgdb.QuoteQualified(Schema, ref), quoteList(fk.Reference.Fields))
+}
+
+// constraintName is table_column_suffix, shortened with a hash when it
+// would pass PostgreSQL's 63 bytes.
+func constraintName(table, column, suffix string) string {
+	name := table
+	if column != "" {
+		name += "_" + column
+	}
+	name += "_" + suffix
+	if len(name) <= maxIdentBytes {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s_%08x_%s", name[:maxIdentBytes-len(suffix)-10], h.Sum32(), suffix)
+}

@@ -241,6 +241,9 @@ func (s *Store) ByClave(ctx context.Context, clave string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: by clave %s: %w", clave, err)
 	}
+	if c.Revision, err = pendingRevision(ctx, s.db, c.ID); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -263,6 +266,9 @@ func (s *Store) byID(ctx context.Context, db pgdb.DBTX, id int64) (*Catalog, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("catalog: by id %d: %w", id, err)
+	}
+	if c.Revision, err = pendingRevision(ctx, db, c.ID); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -333,4 +339,29 @@ func canCreate(a Actor, dependenciaID int64, publish bool) error {
 		return nil
 	}
 	return errorf(KindForbidden, "el perfil %s no puede registrar catálogos", a.Profile.Name())
+}
+
+// change runs fn on the catalog clave, locked, in a transaction, and
+// returns the catalog as fn left it. A refusal (*Error) passes unwrapped.
+func (s *Store) change(ctx context.Context, clave, what string, fn func(tx pgx.Tx, c *Catalog) error) (*Catalog, error) {
+	var id int64
+	err := pgdb.WithTx(ctx, s.db, func(tx pgx.Tx) error {
+		c, err := scanCatalog(tx.QueryRow(ctx, `SELECT `+catalogColumns+` FROM meta.catalog WHERE clave = $1 FOR UPDATE`, clave))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound(clave)
+		}
+		if err != nil {
+			return err
+		}
+		id = c.ID
+		return fn(tx, c)
+	})
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			return nil, ce
+		}
+		return nil, fmt.Errorf("catalog: %s %s: %w", what, clave, err)
+	}
+	return s.byID(ctx, s.db, id)
 }
