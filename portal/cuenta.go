@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v5"
@@ -129,12 +130,15 @@ func (s *Server) createTokenForm(c *echo.Context) error {
 }
 
 func (s *Server) createToken(ctx context.Context, c *echo.Context, name string) (account.Token, string, error) {
-	u := s.caller(c)
+	return s.createTokenExpiring(ctx, c, s.caller(c), name, nil)
+}
+
+func (s *Server) createTokenExpiring(ctx context.Context, c *echo.Context, u *account.User, name string, expires *time.Time) (account.Token, string, error) {
 	var tok account.Token
 	var secret string
 	err := pgdb.WithTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		var err error
-		tok, secret, err = account.NewStore(tx).NewToken(ctx, u.ID, name, nil)
+		tok, secret, err = account.NewStore(tx).NewToken(ctx, u.ID, name, expires)
 		if err != nil {
 			return err
 		}
@@ -144,24 +148,28 @@ func (s *Server) createToken(ctx context.Context, c *echo.Context, name string) 
 	return tok, secret, err
 }
 
-func (s *Server) revokeToken(ctx context.Context, c *echo.Context, id int64) error {
+// revokeToken ends the caller's token :id (404 when he has no such token).
+func (s *Server) revokeToken(c *echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
 	u := s.caller(c)
-	return pgdb.WithTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+	err = pgdb.WithTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		if err := account.NewStore(tx).RevokeToken(ctx, u.ID, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.auditEntry(c, nil, "token.revoke", "user", fmt.Sprint(u.ID), map[string]int64{"token_id": id}))
 	})
+	if errors.Is(err, account.ErrTokenNotFound) {
+		return &Problem{Status: http.StatusNotFound, Code: "token_no_encontrado", Title: "No encontrado", Detail: "No tiene un token vigente con ese número."}
+	}
+	return err
 }
 
 func (s *Server) revokeTokenForm(c *echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	if err := s.revokeToken(c.Request().Context(), c, id); errors.Is(err, account.ErrTokenNotFound) {
-		return &Problem{Status: http.StatusNotFound, Code: "token_no_encontrado", Title: "No encontrado", Detail: "No tiene un token vigente con ese número."}
-	} else if err != nil {
+	if err := s.revokeToken(c); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/cuenta?hecho=revocado")

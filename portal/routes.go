@@ -8,4 +8,7 @@ func (s *Server) routes() {
 	s.bindOpenAPI()
 	s.bindSignIn()
 	s.bindAccount()
+	s.bindUserPages()
+	s.bindUsersAPI()
+	s.bindAudit()
 }

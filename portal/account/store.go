@@ -132,3 +132,51 @@ func (s *Store) SetPassword(ctx context.Context, id int64, password string, must
 	}
 	return nil
 }
+
+// ByID finds a user by id.
+func (s *Store) ByID(ctx context.Context, id int64) (User, error) {
+	return scanUser(s.db.QueryRow(ctx, `SELECT `+userColumns+` FROM meta.app_user WHERE id = $1`, id))
+}
+
+// Filter narrows a list of users; zero values match everything.
+type Filter struct {
+	// Q matches login, e-mail or name, case- and accent-insensitively.
+	Q             string
+	Profile       Profile
+	DependenciaID *int64
+	Active        *bool
+	// AfterID and Limit page by id (keyset); Limit 0 means 100.
+	AfterID int64
+	Limit   int
+}
+
+// List returns users in id order, after f.AfterID.
+func (s *Store) List(ctx context.Context, f Filter) ([]User, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var q *string
+	if t := strings.TrimSpace(f.Q); t != "" {
+		t = "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(t)) + "%"
+		q = &t
+	}
+	var profile *Profile
+	if f.Profile != "" {
+		profile = &f.Profile
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+userColumns+` FROM meta.app_user
+		WHERE id > $1
+		  AND ($2::text IS NULL OR translate(lower(login || ' ' || email || ' ' || full_name), 'áéíóúüñ', 'aeiouun') LIKE translate($2, 'áéíóúüñ', 'aeiouun'))
+		  AND ($3::text IS NULL OR profile = $3)
+		  AND ($4::bigint IS NULL OR dependencia_id = $4)
+		  AND ($5::boolean IS NULL OR active = $5)
+		ORDER BY id LIMIT $6`, f.AfterID, q, profile, f.DependenciaID, f.Active, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("account: list users: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, fmt.Errorf("account: list users: %w", err)
+	}
+	return out, nil
+}
