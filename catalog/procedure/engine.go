@@ -84,18 +84,17 @@ func (e *Engine) Sync(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("procedure: sync %s: %w", d.Key(), err)
 		}
+		// Two statements, so the SELECT sees a row another instance starting
+		// at the same time has just committed.
+		if _, err := e.db.Exec(ctx, `
+			INSERT INTO meta.procedure_definition (short, version, clave, name, checksum, body)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (short, version) DO NOTHING`, d.Short, d.Version, d.Clave, d.Name, d.Checksum(), body); err != nil {
+			return fmt.Errorf("procedure: sync %s: %w", d.Key(), err)
+		}
 		var stored string
-		err = e.db.QueryRow(ctx, `
-			WITH ins AS (
-				INSERT INTO meta.procedure_definition (short, version, clave, name, checksum, body)
-				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (short, version) DO NOTHING
-				RETURNING checksum)
-			SELECT checksum FROM ins
-			UNION ALL
-			SELECT checksum FROM meta.procedure_definition WHERE short = $1 AND version = $2
-			LIMIT 1`, d.Short, d.Version, d.Clave, d.Name, d.Checksum(), body).Scan(&stored)
-		if err != nil {
+		if err := e.db.QueryRow(ctx, `SELECT checksum FROM meta.procedure_definition WHERE short = $1 AND version = $2`,
+			d.Short, d.Version).Scan(&stored); err != nil {
 			return fmt.Errorf("procedure: sync %s: %w", d.Key(), err)
 		}
 		if stored != d.Checksum() {

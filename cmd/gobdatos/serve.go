@@ -26,6 +26,7 @@ import (
 // portalConfig is what running the portal takes, shared by serve and dev.
 type portalConfig struct {
 	secretConfig
+	procedureConfig
 	Addr           string        `name:"addr" env:"GOBDATOS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on; use :8080 to accept connections from other machines."`
 	BaseURL        string        `name:"base-url" env:"GOBDATOS_BASE_URL" help:"Public URL of the portal (e.g. https://datos.guanajuato.gob.mx), used in e-mails, DCAT and download links."`
 	SMTPURL        string        `name:"smtp-url" env:"SMTP_URL" help:"Mail server for notifications: smtp://user:pass@host:587?from=datos@… (smtps:// for TLS). In dev, mails are written to the data folder instead."`
@@ -94,10 +95,16 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 	if err != nil {
 		return err
 	}
+	if cfg.engine, err = cfg.procedureConfig.start(ctx, pool, cfg.BaseURL); err != nil {
+		return err
+	}
 	grp, ctx := errgroup.WithContext(ctx)
 	if cfg.Scheduler {
 		sched, err := newScheduler(g, cfg, pool, secret, logger)
 		if err != nil {
+			return err
+		}
+		if err := addProcedureJobs(sched, cfg.engine); err != nil {
 			return err
 		}
 		grp.Go(func() error { return sched.Run(ctx) })
