@@ -11,4 +11,5 @@ func (s *Server) routes() {
 	s.bindUserPages()
 	s.bindUsersAPI()
 	s.bindAudit()
+	s.bindNomenclature()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	Sessions account.SessionPolicy
 	// SignInThrottle limits failed sign-ins; zero takes account.DefaultThrottle.
 	SignInThrottle account.Throttle
+	// Nomenclature are the DAID naming rules; nil takes the built-in ones.
+	Nomenclature *nomenclature.Rules
 }
 
 // Server is the portal: an http.Handler plus the means to run it.

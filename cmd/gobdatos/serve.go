@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/migrations"
 	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
@@ -37,6 +38,8 @@ type portalConfig struct {
 	SchedulerOnly  bool          `name:"scheduler-only" env:"GOBDATOS_SCHEDULER_ONLY" help:"Run only the scheduled work, without the portal."`
 	SessionIdle    time.Duration `name:"session-idle" env:"GOBDATOS_SESSION_IDLE" default:"2h" help:"A sign-in session nobody used for this long ends."`
 	SessionMax     time.Duration `name:"session-max" env:"GOBDATOS_SESSION_MAX" default:"12h" help:"A sign-in session ends this long after sign-in, used or not."`
+
+	NomenclatureRules string `name:"nomenclature-rules" env:"GOBDATOS_NOMENCLATURE_RULES" type:"path" help:"Nomenclature rules file (YAML, the shape of schemas/nomenclature.yaml); default: the rules built in."`
 }
 
 // Validate checks the combinations kong cannot.
@@ -125,11 +128,16 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 	if err != nil {
 		return nil, nil, err
 	}
+	rules, err := nomenclature.LoadRules(cfg.NomenclatureRules)
+	if err != nil {
+		return nil, nil, err
+	}
 	mig, err := migrations.New(pool, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	srv, err := portal.New(portal.Options{
+		Nomenclature:   rules,
 		Pool:           pool,
 		Logger:         logger,
 		Version:        version(),
