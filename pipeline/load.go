@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -248,6 +250,16 @@ func (ld *load) run(ctx context.Context) outcome {
 	if err != nil {
 		return ld.fail(CodeDefinition, fmt.Errorf("la definición del catálogo «%s» no se puede cargar: %w", c.Clave, err))
 	}
+	if c.CurrentVersion == 0 && !ld.req.DryRun {
+		o, fallback := ld.direct(ctx, cols)
+		if !fallback {
+			return o
+		}
+		// Read again through staging, where every check can say where.
+		ld.mu.Lock()
+		ld.errs, ld.src, ld.stream = newCollector(ld.MaxErrors), nil, nil
+		ld.mu.Unlock()
+	}
 	st := &staging{name: stagingName(ld.runID), cols: cols}
 	if err := st.create(ctx, ld.Pool); err != nil {
 		return ld.fail(CodeDatabase, err)
@@ -257,23 +269,104 @@ func (ld *load) run(ctx context.Context) outcome {
 			ld.logger().Warn("staging table not dropped", "table", st.name, "err", err)
 		}
 	}()
-
-	if o, done := ld.stageRows(ctx, st, cols); done {
+	if o, done, _ := ld.copyRows(ctx, cols, func(rs *rowSource) (int64, error) { return st.copyFrom(ctx, ld.Pool, rs) }); done {
 		return o
 	}
 	ld.enter(StageKeys)
-	if err := ld.checkAll(ctx, st); err != nil {
+	if err := pgdb.WithTx(ctx, ld.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+workMem+"'"); err != nil {
+			return err
+		}
+		return ld.checkAll(ctx, tx, st)
+	}); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return ld.fail(CodeDefinition, err)
+		}
 		return ld.fail(CodeDatabase, err)
 	}
 	return ld.publish(ctx, st)
 }
 
-// stageRows reads the whole source into the staging table; done is true when
-// the run ends here.
-func (ld *load) stageRows(ctx context.Context, st *staging, cols []*column) (outcome, bool) {
+// workMem lets the checks and the diff hash a million keys in memory
+// instead of sorting on disk; it applies to the load's own transactions.
+const workMem = "256MB"
+
+// direct is the first load of an empty catalog: the rows are copied straight
+// into the live table inside the publication's transaction, so they are
+// written once. The live table's own constraints (primary key, unique,
+// foreign keys) refuse what the per-row checks cannot see; then, or when the
+// rows have errors, fallback asks for the staged path, whose report says
+// exactly where every problem is.
+func (ld *load) direct(ctx context.Context, cols []*column) (o outcome, fallback bool) {
+	c := ld.req.Catalog
+	tx, err := ld.Pool.Begin(ctx)
+	if err != nil {
+		return ld.fail(CodeDatabase, err), false
+	}
+	defer pgdb.Rollback(ctx, tx)
+	var empty bool
+	if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM "+pgdb.QuoteQualified("cat", c.Table)+")").Scan(&empty); err != nil {
+		return ld.fail(CodeDatabase, fmt.Errorf("catálogo «%s»: %w", c.Clave, err)), false
+	}
+	if !empty {
+		return outcome{}, true
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+workMem+"'"); err != nil {
+		return ld.fail(CodeDatabase, err), false
+	}
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.name
+	}
+	o, done, copyErr := ld.copyRows(ctx, cols, func(rs *rowSource) (int64, error) {
+		rs.noRowNumber = true
+		return tx.CopyFrom(ctx, pgx.Identifier{"cat", c.Table}, names, rs)
+	})
+	if done {
+		var pgErr *pgconn.PgError
+		if errors.As(copyErr, &pgErr) && strings.HasPrefix(pgErr.Code, "23") {
+			return outcome{}, true
+		}
+		return o, false
+	}
+	if ld.errs.count() > 0 && !c.PublishValidRows {
+		return outcome{}, true
+	}
+	if ld.src.valid.Load() == 0 {
+		return ld.reject(CodeInvalid, "ninguna fila es válida; no se publicó nada"), false
+	}
+	ld.enter(StagePublish)
+	v, err := catalog.PublishFirstLoad(ctx, tx, c, ld.req.Actor, &ld.runID)
+	if err != nil {
+		return ld.publishError(err), false
+	}
+	n := v.Number
+	o = outcome{state: Succeeded, version: &n, added: v.Added}
+	if err := ld.record(ctx, tx, o); err != nil {
+		return ld.fail(CodeDatabase, err), false
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return ld.fail(CodeDatabase, fmt.Errorf("la publicación falló; el catálogo publicado no cambió: %w", err)), false
+	}
+	ld.published = &o
+	return o, false
+}
+
+func (ld *load) publishError(err error) outcome {
+	var ce *catalog.Error
+	if errors.As(err, &ce) {
+		return ld.fail(CodeInvalid, ce)
+	}
+	return ld.fail(CodeDatabase, fmt.Errorf("la publicación falló; el catálogo publicado no cambió: %w", err))
+}
+
+// copyRows reads the whole source and hands the valid rows to copy; done
+// is true when the run ends here, copyErr is what copy returned.
+func (ld *load) copyRows(ctx context.Context, cols []*column, copy func(*rowSource) (int64, error)) (o outcome, done bool, copyErr error) {
 	stream, err := ld.req.Open(ctx)
 	if err != nil {
-		return ld.fail(CodeSource, fmt.Errorf("no se pudo abrir el origen: %w", err)), true
+		return ld.fail(CodeSource, fmt.Errorf("no se pudo abrir el origen: %w", err)), true, nil
 	}
 	defer stream.Close()
 	src, labels := bindColumns(cols, stream.Schema())
@@ -281,7 +374,7 @@ func (ld *load) stageRows(ctx context.Context, st *staging, cols []*column) (out
 		for _, e := range labels {
 			ld.errs.add(e)
 		}
-		return ld.reject(CodeInvalid, "las columnas del origen no coinciden con la definición del catálogo"), true
+		return ld.reject(CodeInvalid, "las columnas del origen no coinciden con la definición del catálogo"), true, nil
 	}
 	base := ld.req.RowBase
 	if base == 0 {
@@ -293,7 +386,8 @@ func (ld *load) stageRows(ctx context.Context, st *staging, cols []*column) (out
 	ld.src, ld.stream = rs, stream
 	ld.mu.Unlock()
 	ld.enter(StageValidate)
-	_, err = st.copyFrom(ctx, ld.Pool, rs)
+	_, copyErr = copy(rs)
+	err = copyErr
 	if rs.err != nil {
 		err = rs.err
 	}
@@ -301,19 +395,19 @@ func (ld *load) stageRows(ctx context.Context, st *staging, cols []*column) (out
 		var limit *rowLimitError
 		switch {
 		case errors.As(err, &limit):
-			return ld.fail(CodeTooManyRows, fmt.Errorf("el origen trae más de %d filas, el máximo esperado para esta carga; no se publicó nada", limit.limit)), true
+			return ld.fail(CodeTooManyRows, fmt.Errorf("el origen trae más de %d filas, el máximo esperado para esta carga; no se publicó nada", limit.limit)), true, copyErr
 		case ctx.Err() != nil:
-			return ld.fail(CodeCancelled, errors.New("la carga se canceló; el catálogo publicado no cambió")), true
+			return ld.fail(CodeCancelled, errors.New("la carga se canceló; el catálogo publicado no cambió")), true, copyErr
 		case rs.streamErr:
-			return ld.fail(CodeSource, fmt.Errorf("la lectura del origen falló: %w", err)), true
+			return ld.fail(CodeSource, fmt.Errorf("la lectura del origen falló: %w", err)), true, copyErr
 		}
-		return ld.fail(CodeDatabase, fmt.Errorf("no se pudieron preparar las filas: %w", err)), true
+		return ld.fail(CodeDatabase, fmt.Errorf("no se pudieron preparar las filas: %w", err)), true, copyErr
 	}
 	if rs.read.Load() == 0 {
 		ld.errs.add(ReportError{Type: ErrSource, Message: "el origen no trae filas: no se publica un catálogo vacío"})
-		return ld.reject(CodeEmpty, "el origen no trae filas"), true
+		return ld.reject(CodeEmpty, "el origen no trae filas"), true, nil
 	}
-	return outcome{}, false
+	return outcome{}, false, nil
 }
 
 func missingValues(c *catalog.Catalog) map[string]bool {
@@ -329,14 +423,14 @@ func missingValues(c *catalog.Catalog) map[string]bool {
 }
 
 // checkAll runs the checks over all staged rows: keys, then references.
-func (ld *load) checkAll(ctx context.Context, st *staging) error {
+func (ld *load) checkAll(ctx context.Context, db pgdb.DBTX, st *staging) error {
 	sample := ld.MaxErrors
 	if sample <= 0 {
 		sample = DefaultMaxErrors
 	}
 	res := ld.req.Catalog.Resource
 	for _, k := range keySets(res) {
-		n, err := st.checkKeys(ctx, ld.Pool, k, ld.errs, sample)
+		n, err := st.checkKeys(ctx, db, k, ld.errs, sample)
 		if err != nil {
 			return err
 		}
@@ -344,7 +438,7 @@ func (ld *load) checkAll(ctx context.Context, st *staging) error {
 		ld.src.rejected.Add(n)
 	}
 	for _, fk := range res.Schema.ForeignKeys {
-		n, err := st.checkForeignKey(ctx, ld.Pool, fk, ld.errs, sample)
+		n, err := st.checkForeignKey(ctx, db, fk, ld.errs, sample)
 		if err != nil {
 			return err
 		}
@@ -372,6 +466,9 @@ func (ld *load) publish(ctx context.Context, st *staging) outcome {
 	ld.enter(StagePublish)
 	var o outcome
 	err := pgdb.WithTx(ctx, ld.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+workMem+"'"); err != nil {
+			return err
+		}
 		v, err := catalog.PublishStaged(ctx, tx, c, StagingSchema+"."+st.name, ld.req.Actor, &ld.runID)
 		if err != nil {
 			return err
@@ -384,11 +481,7 @@ func (ld *load) publish(ctx context.Context, st *staging) outcome {
 		return ld.record(ctx, tx, o)
 	})
 	if err != nil {
-		var ce *catalog.Error
-		if errors.As(err, &ce) {
-			return ld.fail(CodeInvalid, ce)
-		}
-		return ld.fail(CodeDatabase, fmt.Errorf("la publicación falló; el catálogo publicado no cambió: %w", err))
+		return ld.publishError(err)
 	}
 	ld.published = &o
 	return o

@@ -185,3 +185,17 @@ func TestLoadsOfOneCatalogNeverOverlap(t *testing.T) {
 	require.Equal(t, CodeBusy, run.ErrorCode)
 	require.Contains(t, run.Error, "ya hay una carga en curso")
 }
+
+func TestFirstLoadWithRepeatedKeySaysWhere(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	run := b.load(t, "entidad", "id_entidad,nombre\n01,Aguascalientes\n11,Guanajuato\n14,Jalisco\n11,Otra vez\n", 2)
+	require.Equal(t, Rejected, run.State)
+	require.Len(t, run.Report.Errors, 1)
+	e := run.Report.Errors[0]
+	require.Equal(t, ErrPrimaryKey, e.Type)
+	require.EqualValues(t, 5, e.RowNumber)
+	require.Equal(t, "fila 5, columna «id_entidad», valor «11»: la clave primaria se repite; ya aparece en la fila 3", e.Message)
+	require.Equal(t, "", b.live(t, "cat_entidad", "id_entidad"))
+}

@@ -31,6 +31,9 @@ type rowSource struct {
 	err    error
 	next   int64 // row number of the next record's first row
 	limit  int64 // rows beyond this many are an error; 0 = no limit
+	// noRowNumber leaves out the row number (a first load copied straight
+	// into the live table).
+	noRowNumber bool
 	// streamErr says that err came from the source, not from a check.
 	streamErr bool
 
@@ -83,10 +86,14 @@ func (r *rowSource) Next() bool {
 	}
 }
 
-// Values is the current row: the converted fields, then its row number.
+// Values is the current row: the converted fields, then its row number
+// unless the rows go straight to the live table.
 func (r *rowSource) Values() ([]any, error) {
 	for j := range r.v.cols {
 		r.row[j] = r.b.cols[j][r.i]
+	}
+	if r.noRowNumber {
+		return r.row[:len(r.v.cols)], nil
 	}
 	r.row[len(r.v.cols)] = r.b.first + int64(r.i)
 	return r.row, nil
