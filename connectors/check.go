@@ -68,7 +68,10 @@ func Classify(err error) Status {
 	var recordErr tls.RecordHeaderError
 	var alertErr tls.AlertError
 	var netErr net.Error
+	var srcErr *SourceError
 	switch {
+	case errors.As(err, &srcErr):
+		return srcErr.Status
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsTimeout {
 			return StatusTimeout
@@ -94,7 +97,50 @@ func Classify(err error) Status {
 // explained in Spanish.
 func Failed(err error) CheckResult {
 	st := Classify(err)
-	return CheckResult{Status: st, Message: StatusMessage(st), Err: err}
+	msg := StatusMessage(st)
+	var srcErr *SourceError
+	var rowErr *RowError
+	if errors.As(err, &srcErr) || errors.As(err, &rowErr) {
+		msg = err.Error() // already Spanish and precise
+	}
+	return CheckResult{Status: st, Message: msg, Err: err}
+}
+
+// SourceError is a failure to reach or read a source, already classified:
+// its message is Spanish and carries no secret.
+type SourceError struct {
+	Status  Status
+	Message string
+	Err     error
+}
+
+func (e *SourceError) Error() string {
+	if e.Err == nil {
+		return e.Message
+	}
+	return e.Message + " (" + e.Err.Error() + ")"
+}
+
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// Unreachable wraps an error of reaching what (a Spanish noun phrase: «el
+// servidor db.example:5432») into a classified SourceError.
+func Unreachable(what string, err error) error {
+	st := Classify(err)
+	msg := StatusMessage(st)
+	switch st {
+	case StatusDNS:
+		msg = "no se encontró en DNS " + what
+	case StatusRefused:
+		msg = what + " rechazó la conexión (¿puerto o servicio detenido?)"
+	case StatusTimeout:
+		msg = what + " no respondió a tiempo"
+	case StatusTLS:
+		msg = "falló la conexión segura (TLS) con " + what + ": certificado no válido o no confiable"
+	case StatusError:
+		msg = "no se pudo conectar con " + what
+	}
+	return &SourceError{Status: st, Message: msg, Err: err}
 }
 
 // StatusMessage is the Spanish explanation of a status.

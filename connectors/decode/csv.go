@@ -157,7 +157,11 @@ func (d *csvDecoder) parseError(err error) error {
 		}
 		return &connectors.RowError{Row: d.row + 1, Message: fmt.Sprintf("%s (línea %d, carácter %d)", what, pe.Line, pe.Column)}
 	}
-	return readError(err)
+	var re *connectors.RowError
+	if errors.As(err, &re) {
+		return err
+	}
+	return &connectors.RowError{Row: d.row + 1, Message: "no se pudo leer el origen", Err: err}
 }
 
 func (d *csvDecoder) fill(b *array.RecordBuilder, max int, report func(connectors.RowIssue)) (int, error) {

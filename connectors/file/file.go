@@ -61,11 +61,7 @@ func (s Source) Check(ctx context.Context, expect []string) connectors.CheckResu
 	return connectors.RunCheck(ctx, func(ctx context.Context) connectors.CheckResult {
 		st, err := s.Open(ctx, s.Options)
 		if err != nil {
-			res := connectors.Failed(err)
-			if res.Status == connectors.StatusError {
-				res.Message = err.Error()
-			}
-			return res
+			return connectors.Failed(err)
 		}
 		defer st.Close()
 		return connectors.ColumnsResult(expect, connectors.Names(st.Schema()))
