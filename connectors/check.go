@@ -222,3 +222,16 @@ func Names(schema *arrow.Schema) []string {
 	}
 	return names
 }
+
+// CheckByOpening checks a source by opening it with opt and reading its
+// schema: enough for files and URLs, where reaching the data is the check.
+func CheckByOpening(ctx context.Context, src Source, opt Options, expect []string) CheckResult {
+	return RunCheck(ctx, func(ctx context.Context) CheckResult {
+		st, err := src.Open(ctx, opt)
+		if err != nil {
+			return Failed(err)
+		}
+		defer st.Close()
+		return ColumnsResult(expect, Names(st.Schema()))
+	})
+}

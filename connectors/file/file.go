@@ -58,12 +58,5 @@ func openError(path string, err error) error {
 // Check says whether the file exists and is readable, and compares its
 // columns with expect.
 func (s Source) Check(ctx context.Context, expect []string) connectors.CheckResult {
-	return connectors.RunCheck(ctx, func(ctx context.Context) connectors.CheckResult {
-		st, err := s.Open(ctx, s.Options)
-		if err != nil {
-			return connectors.Failed(err)
-		}
-		defer st.Close()
-		return connectors.ColumnsResult(expect, connectors.Names(st.Schema()))
-	})
+	return connectors.CheckByOpening(ctx, s, s.Options, expect)
 }

@@ -225,14 +225,7 @@ func statusError(where string, code, attempts int) error {
 
 // Check fetches the URL and reads its columns.
 func (s Source) Check(ctx context.Context, expect []string) connectors.CheckResult {
-	return connectors.RunCheck(ctx, func(ctx context.Context) connectors.CheckResult {
-		st, err := s.Open(ctx, s.Options)
-		if err != nil {
-			return connectors.Failed(err)
-		}
-		defer st.Close()
-		return connectors.ColumnsResult(expect, connectors.Names(st.Schema()))
-	})
+	return connectors.CheckByOpening(ctx, s, s.Options, expect)
 }
 
 // idleReader cancels the request when no byte arrives for a while: a body
