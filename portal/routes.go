@@ -12,4 +12,5 @@ func (s *Server) routes() {
 	s.bindUsersAPI()
 	s.bindAudit()
 	s.bindNomenclature()
+	s.bindConnectors()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
+	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -28,6 +29,9 @@ type Options struct {
 	BaseURL string
 	// SecretKey signs sessions and CSRF tokens.
 	SecretKey []byte
+	// Keys seal stored credentials (connectors); without it the connector
+	// API is not served.
+	Keys *keyring.Keyring
 	// Ready reports whether the database schema is current (no pending
 	// migrations); /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error

@@ -22,6 +22,11 @@ func keyringOf(s secretConfig, dataDir string, logger *slog.Logger) (*keyring.Ke
 	if err != nil {
 		return nil, err
 	}
+	return s.keyring(secret)
+}
+
+// keyring is keyringOf for a secret already resolved.
+func (s secretConfig) keyring(secret []byte) (*keyring.Keyring, error) {
 	prev := make([][]byte, 0, len(s.SecretKeyPrevious))
 	for _, p := range s.SecretKeyPrevious {
 		if p = strings.TrimSpace(p); p != "" {

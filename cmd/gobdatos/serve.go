@@ -28,6 +28,7 @@ import (
 type portalConfig struct {
 	secretConfig
 	procedureConfig
+	checksConfig
 	Addr           string        `name:"addr" env:"GOBDATOS_ADDR" default:"127.0.0.1:8080" help:"Address to listen on; use :8080 to accept connections from other machines."`
 	BaseURL        string        `name:"base-url" env:"GOBDATOS_BASE_URL" help:"Public URL of the portal (e.g. https://datos.guanajuato.gob.mx), used in e-mails, DCAT and download links."`
 	SMTPURL        string        `name:"smtp-url" env:"SMTP_URL" help:"Mail server for notifications: smtp://user:pass@host:587?from=datos@… (smtps:// for TLS). In dev, mails are written to the data folder instead."`
@@ -110,6 +111,11 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 		if err := addProcedureJobs(sched, cfg.engine); err != nil {
 			return err
 		}
+		jobs, err := newCheckJobs(cfg, pool, secret, sched, logger)
+		if err != nil {
+			return err
+		}
+		grp.Go(func() error { return jobs.Run(ctx, nil) })
 		grp.Go(func() error { return sched.Run(ctx) })
 	}
 	if !cfg.SchedulerOnly {
@@ -132,12 +138,17 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 	if err != nil {
 		return nil, nil, err
 	}
+	keys, err := cfg.keyring(secret)
+	if err != nil {
+		return nil, nil, err
+	}
 	mig, err := migrations.New(pool, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	srv, err := portal.New(portal.Options{
 		Nomenclature:   rules,
+		Keys:           keys,
 		Pool:           pool,
 		Logger:         logger,
 		Version:        version(),

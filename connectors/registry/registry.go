@@ -262,8 +262,9 @@ func scan(r pgx.Row) (Connector, error) {
 	return c, err
 }
 
-// Create registers a connector of the dependencia in.Dependencia.
-func (s *Store) Create(ctx context.Context, in Input, actor audit.Actor) (Connector, error) {
+// Create registers a connector of the dependencia in.Dependencia; who
+// (actor, request id, address) is what the bitácora records.
+func (s *Store) Create(ctx context.Context, in Input, who audit.Entry) (Connector, error) {
 	if err := in.validate(); err != nil {
 		return Connector{}, err
 	}
@@ -303,7 +304,7 @@ func (s *Store) Create(ctx context.Context, in Input, actor audit.Actor) (Connec
 		if c, err = get(ctx, tx, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "connector.create", ObjectType: "connector",
+		return audit.Record(ctx, tx, audit.Entry{Actor: who.Actor, RequestID: who.RequestID, RemoteAddr: who.RemoteAddr, Action: "connector.create", ObjectType: "connector",
 			ObjectID: fmt.Sprint(id), DependenciaID: &depID, Detail: auditDetail(c)})
 	})
 	if err != nil {
@@ -316,7 +317,7 @@ func (s *Store) Create(ctx context.Context, in Input, actor audit.Actor) (Connec
 }
 
 // Update changes connector id; its dependencia stays.
-func (s *Store) Update(ctx context.Context, id int64, in Input, actor audit.Actor) (Connector, error) {
+func (s *Store) Update(ctx context.Context, id int64, in Input, who audit.Entry) (Connector, error) {
 	if err := in.validate(); err != nil {
 		return Connector{}, err
 	}
@@ -355,7 +356,7 @@ func (s *Store) Update(ctx context.Context, id int64, in Input, actor audit.Acto
 		}
 		detail := auditDetail(c)
 		detail["credentials_changed"] = in.Credentials != nil || in.ClearCredentials
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "connector.update", ObjectType: "connector",
+		return audit.Record(ctx, tx, audit.Entry{Actor: who.Actor, RequestID: who.RequestID, RemoteAddr: who.RemoteAddr, Action: "connector.update", ObjectType: "connector",
 			ObjectID: fmt.Sprint(id), DependenciaID: &c.DependenciaID, Detail: detail})
 	})
 	if err != nil {
@@ -368,7 +369,7 @@ func (s *Store) Update(ctx context.Context, id int64, in Input, actor audit.Acto
 }
 
 // Delete removes connector id and its check history.
-func (s *Store) Delete(ctx context.Context, id int64, actor audit.Actor) error {
+func (s *Store) Delete(ctx context.Context, id int64, who audit.Entry) error {
 	err := pgdb.WithTx(ctx, s.DB, func(tx pgx.Tx) error {
 		c, err := get(ctx, tx, id)
 		if err != nil {
@@ -377,7 +378,7 @@ func (s *Store) Delete(ctx context.Context, id int64, actor audit.Actor) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM meta.connector WHERE id = $1`, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: actor, Action: "connector.delete", ObjectType: "connector",
+		return audit.Record(ctx, tx, audit.Entry{Actor: who.Actor, RequestID: who.RequestID, RemoteAddr: who.RemoteAddr, Action: "connector.delete", ObjectType: "connector",
 			ObjectID: fmt.Sprint(id), DependenciaID: &c.DependenciaID, Detail: auditDetail(c)})
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 )
 
-var actor = audit.Actor{Login: "coordinador"}
+var who = audit.Entry{Actor: audit.Actor{Login: "coordinador"}}
 
 func setup(t *testing.T) (*pgxpool.Pool, *registry.Store) {
 	t.Helper()
@@ -44,7 +44,7 @@ func TestCRUDKeepsCredentialsSealed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, st := setup(t)
-	c, err := st.Create(ctx, pgInput(), actor)
+	c, err := st.Create(ctx, pgInput(), who)
 	require.NoError(t, err)
 	require.True(t, c.HasCredentials)
 	require.Equal(t, "SEG", c.Dependencia)
@@ -72,7 +72,7 @@ func TestCRUDKeepsCredentialsSealed(t *testing.T) {
 	in.CheckInterval = 60
 	off := false
 	in.Enabled = &off
-	c2, err := st.Update(ctx, c.ID, in, actor)
+	c2, err := st.Update(ctx, c.ID, in, who)
 	require.NoError(t, err)
 	require.Equal(t, registry.Seconds(60), c2.CheckInterval)
 	require.False(t, c2.Enabled)
@@ -80,19 +80,19 @@ func TestCRUDKeepsCredentialsSealed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "p4ss-muy-secreta", sec.Password)
 	in.Credentials = &registry.Credentials{Token: "tok"}
-	_, err = st.Update(ctx, c.ID, in, actor)
+	_, err = st.Update(ctx, c.ID, in, who)
 	require.NoError(t, err)
 	sec, err = st.Secret(ctx, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, registry.Credentials{Token: "tok"}, sec)
 	in.Credentials, in.ClearCredentials = nil, true
-	c3, err := st.Update(ctx, c.ID, in, actor)
+	c3, err := st.Update(ctx, c.ID, in, who)
 	require.NoError(t, err)
 	require.False(t, c3.HasCredentials)
 
 	h := pgInput()
 	h.Dependencia, h.Name, h.Kind, h.Address, h.Credentials, h.LoadCron = "SFIA", "API de municipios", "http", "https://api.sfia.gob.mx/municipios", nil, ""
-	_, err = st.Create(ctx, h, actor)
+	_, err = st.Create(ctx, h, who)
 	require.NoError(t, err)
 	all, err := st.List(ctx, registry.Filter{})
 	require.NoError(t, err)
@@ -106,11 +106,11 @@ func TestCRUDKeepsCredentialsSealed(t *testing.T) {
 	require.Len(t, enabled, 1)
 	require.Equal(t, "SFIA", enabled[0].Dependencia)
 
-	require.NoError(t, st.Delete(ctx, c.ID, actor))
+	require.NoError(t, st.Delete(ctx, c.ID, who))
 	_, err = st.Get(ctx, c.ID)
 	require.ErrorIs(t, err, registry.ErrNotFound)
-	require.ErrorIs(t, st.Delete(ctx, c.ID, actor), registry.ErrNotFound)
-	_, err = st.Update(ctx, c.ID, pgInput(), actor)
+	require.ErrorIs(t, st.Delete(ctx, c.ID, who), registry.ErrNotFound)
+	_, err = st.Update(ctx, c.ID, pgInput(), who)
 	require.ErrorIs(t, err, registry.ErrNotFound)
 	var actions string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT string_agg(action, ',' ORDER BY id) FROM meta.audit_log`).Scan(&actions))
@@ -142,7 +142,7 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	} {
 		in := pgInput()
 		tc.edit(&in)
-		_, err := st.Create(ctx, in, actor)
+		_, err := st.Create(ctx, in, who)
 		require.ErrorIs(t, err, registry.ErrInvalid, name)
 		var ie *registry.InvalidError
 		require.ErrorAs(t, err, &ie, name)
@@ -150,9 +150,9 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		require.Contains(t, ie.Fields[0].Message, tc.want, name)
 		require.NotContains(t, err.Error(), "clave-oculta", name)
 	}
-	_, err := st.Create(ctx, pgInput(), actor)
+	_, err := st.Create(ctx, pgInput(), who)
 	require.NoError(t, err)
-	_, err = st.Create(ctx, pgInput(), actor)
+	_, err = st.Create(ctx, pgInput(), who)
 	require.ErrorContains(t, err, "ya tiene un conector con ese nombre")
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta.connector`).Scan(&n))
@@ -169,7 +169,7 @@ func TestChangesAreAnnounced(t *testing.T) {
 	defer conn.Release()
 	_, err = conn.Exec(ctx, "LISTEN "+registry.Channel)
 	require.NoError(t, err)
-	c, err := st.Create(ctx, pgInput(), actor)
+	c, err := st.Create(ctx, pgInput(), who)
 	require.NoError(t, err)
 	n, err := conn.Conn().WaitForNotification(ctx)
 	require.NoError(t, err)
@@ -178,7 +178,7 @@ func TestChangesAreAnnounced(t *testing.T) {
 	// Check bookkeeping is not a change of the connector.
 	_, err = pool.Exec(ctx, `UPDATE meta.connector SET last_check_at = now(), failures = 1`)
 	require.NoError(t, err)
-	require.NoError(t, st.Delete(ctx, c.ID, actor))
+	require.NoError(t, st.Delete(ctx, c.ID, who))
 	n, err = conn.Conn().WaitForNotification(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "connector:"+itoa(c.ID), n.Payload, "the delete, not the bookkeeping")
@@ -192,7 +192,7 @@ func TestResealConnectors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool, st := setup(t)
-	c, err := st.Create(ctx, pgInput(), actor)
+	c, err := st.Create(ctx, pgInput(), who)
 	require.NoError(t, err)
 	keys, err := keyring.New([]byte(strings.Repeat("n", 32)), []byte(strings.Repeat("k", 32)))
 	require.NoError(t, err)

@@ -28,7 +28,10 @@ import (
 	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
 )
 
-var steward = audit.Actor{Login: "coordinador"}
+var (
+	steward = audit.Actor{Login: "coordinador"}
+	who     = audit.Entry{Actor: steward}
+)
 
 type bundle struct {
 	pool    *pgxpool.Pool
@@ -95,7 +98,7 @@ func (b bundle) httpConnector(t *testing.T, url string, owner bool) registry.Con
 		require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT id FROM meta.app_user WHERE login = 'enlace.seg'`).Scan(&id))
 		in.OwnerID = &id
 	}
-	c, err := b.reg.Create(context.Background(), in, steward)
+	c, err := b.reg.Create(context.Background(), in, who)
 	require.NoError(t, err)
 	return c
 }
@@ -229,7 +232,7 @@ func TestClaimChecksOncePerInterval(t *testing.T) {
 	require.ErrorIs(t, err, health.ErrSkipped, "checked less than an interval ago")
 
 	off := false
-	_, err = b.reg.Update(ctx, c.ID, registry.Input{Name: c.Name, Kind: "http", Address: srv.URL, Enabled: &off}, steward)
+	_, err = b.reg.Update(ctx, c.ID, registry.Input{Name: c.Name, Kind: "http", Address: srv.URL, Enabled: &off}, who)
 	require.NoError(t, err)
 	_, err = b.pool.Exec(ctx, `UPDATE meta.connector SET last_check_at = NULL`)
 	require.NoError(t, err)
@@ -258,7 +261,7 @@ func TestConnectorDeletedWhileItsCheckRuns(t *testing.T) {
 		done <- err
 	}()
 	<-started
-	require.NoError(t, b.reg.Delete(ctx, c.ID, steward))
+	require.NoError(t, b.reg.Delete(ctx, c.ID, who))
 	close(release)
 	require.ErrorIs(t, <-done, health.ErrSkipped)
 	var n int
@@ -388,10 +391,10 @@ func TestJobsFollowChanges(t *testing.T) {
 	second := b.httpConnector(t, srv.URL, false)
 	require.Eventually(t, func() bool { return jobs.Len() == 2 }, 10*time.Second, 20*time.Millisecond, "a new connector is scheduled")
 	off := false
-	_, err = b.reg.Update(ctx, first.ID, registry.Input{Name: first.Name, Kind: "http", Address: srv.URL, Enabled: &off}, steward)
+	_, err = b.reg.Update(ctx, first.ID, registry.Input{Name: first.Name, Kind: "http", Address: srv.URL, Enabled: &off}, who)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return jobs.Len() == 1 }, 10*time.Second, 20*time.Millisecond, "a disabled connector is unscheduled")
-	require.NoError(t, b.reg.Delete(ctx, second.ID, steward))
+	require.NoError(t, b.reg.Delete(ctx, second.ID, who))
 	require.Eventually(t, func() bool { return jobs.Len() == 0 }, 10*time.Second, 20*time.Millisecond, "a deleted connector is unscheduled")
 
 	// The listener's connection is killed: it reconnects and resyncs.

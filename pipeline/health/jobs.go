@@ -26,8 +26,8 @@ type Scheduler interface {
 // DefaultAccessInterval is how often entity access roles are checked.
 const DefaultAccessInterval = 5 * time.Minute
 
-// Jobs keeps one scheduled check per enabled connector and per active
-// entity access, and follows their changes (LISTEN gobdatos_check_targets)
+// Jobs keeps one scheduled check per enabled connector (when the Checker
+// has a Probe) and per active entity access, and follows their changes (LISTEN gobdatos_check_targets)
 // without a restart. Every instance keeps the jobs; the scheduler's leader
 // runs them.
 type Jobs struct {
@@ -82,11 +82,12 @@ func (j *Jobs) targets(ctx context.Context, key string) ([]target, error) {
 	rows, err := j.Checker.DB.Query(ctx, `
 		SELECT 'connector', id, extract(epoch FROM check_interval)::float8, coalesce(last_check_at + check_interval, '-infinity')
 		FROM meta.connector
-		WHERE enabled AND ($1 = '' OR ($1 = 'connector' AND id = $2))
+		WHERE enabled AND $4 AND ($1 = '' OR ($1 = 'connector' AND id = $2))
 		UNION ALL
 		SELECT 'access', id, $3::float8, coalesce(last_check_at + make_interval(secs => $3), '-infinity')
 		FROM meta.entity_access
-		WHERE revoked_at IS NULL AND ($1 = '' OR ($1 = 'access' AND id = $2))`, kind, id, j.accessInterval().Seconds())
+		WHERE revoked_at IS NULL AND ($1 = '' OR ($1 = 'access' AND id = $2))`,
+		kind, id, j.accessInterval().Seconds(), j.Checker.Probe != nil)
 	if err != nil {
 		return nil, fmt.Errorf("health: targets: %w", err)
 	}
