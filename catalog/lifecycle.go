@@ -121,6 +121,13 @@ type Transition struct {
 // observations. A refused transition is a *Error and changes nothing.
 func (s *Store) Transition(ctx context.Context, actor Actor, clave string, action Action, observations string) (*Catalog, error) {
 	observations = strings.TrimSpace(observations)
+	if _, ok := next[action]; !ok {
+		names := make([]string, len(Actions))
+		for i, a := range Actions {
+			names[i] = string(a)
+		}
+		return nil, errorf(KindInvalid, "la acción «%s» no existe; las acciones son: %s", action, strings.Join(names, ", "))
+	}
 	return s.change(ctx, clave, string(action), func(tx pgx.Tx, c *Catalog) error {
 		if err := canAct(actor, action, c.DependenciaID); err != nil {
 			return err

@@ -13,4 +13,5 @@ func (s *Server) routes() {
 	s.bindAudit()
 	s.bindNomenclature()
 	s.bindConnectors()
+	s.bindCatalogs()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/portal/account"
@@ -54,6 +55,9 @@ type Options struct {
 	SignInThrottle account.Throttle
 	// Nomenclature are the DAID naming rules; nil takes the built-in ones.
 	Nomenclature *nomenclature.Rules
+	// Catalogs is the catalog registry; nil builds one on Pool that checks
+	// definitions with Nomenclature.
+	Catalogs *catalog.Store
 }
 
 // Server is the portal: an http.Handler plus the means to run it.
@@ -99,6 +103,16 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.SignInThrottle == (account.Throttle{}) {
 		opts.SignInThrottle = account.DefaultThrottle
+	}
+	if opts.Catalogs == nil {
+		rules := opts.Nomenclature
+		if rules == nil {
+			var err error
+			if rules, err = nomenclature.DefaultRules(); err != nil {
+				return nil, fmt.Errorf("portal: nomenclature rules: %w", err)
+			}
+		}
+		opts.Catalogs = catalog.NewStore(opts.Pool, catalog.Nomenclature(rules))
 	}
 	pg, err := parsePages()
 	if err != nil {
