@@ -63,12 +63,6 @@ type Progress struct {
 	Seconds    float64 `json:"seconds"`
 }
 
-// byteCounter is implemented by streams that know how much they read
-// (connectors.Stream's Progress is adapted to it).
-type byteCounter interface {
-	BytesRead() (read, total int64)
-}
-
 // Error codes a failed run records, stable for the API.
 const (
 	CodeBusy        = "busy"
@@ -165,11 +159,11 @@ func (ld *load) snapshot() progress {
 	if ld.src != nil {
 		p.read, p.valid, p.rejected = ld.src.read.Load(), ld.src.valid.Load(), ld.src.rejected.Load()
 	}
-	if bc, ok := ld.stream.(byteCounter); ok {
-		read, total := bc.BytesRead()
-		p.bytesRead = read
-		if total > 0 {
-			p.bytesTotal = &total
+	if ld.stream != nil {
+		sp := ld.stream.Progress()
+		p.bytesRead = sp.Bytes
+		if sp.TotalBytes > 0 {
+			p.bytesTotal = &sp.TotalBytes
 		}
 	}
 	return p

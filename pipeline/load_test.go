@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -9,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog"
+	"github.com/dgtit-gto/gobdatos/connectors"
+	"github.com/dgtit-gto/gobdatos/connectors/decode"
 	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
@@ -60,12 +64,20 @@ func (b *loadBundle) create(t *testing.T, def string, validRows bool) *catalog.C
 // load runs a load of text (CSV with a header) in batches of chunk rows.
 func (b *loadBundle) load(t *testing.T, clave, text string, chunk int) *Run {
 	t.Helper()
+	return b.loadWith(t, clave, text, connectors.Options{Format: connectors.FormatCSV, BatchSize: chunk, Delimiter: ','})
+}
+
+func (b *loadBundle) loadWith(t *testing.T, clave, text string, opt connectors.Options) *Run {
+	t.Helper()
 	c, err := b.store.ByClave(b.ctx, clave)
 	require.NoError(t, err)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	opt.Allocator = mem
 	run, err := b.loader.Run(b.ctx, Request{Catalog: c, Actor: b.actor, Source: "prueba.csv", RowBase: 2,
-		Open: func(context.Context) (Stream, error) { return newCSVStream(t, mem, text, chunk), nil }})
+		Open: func(ctx context.Context) (Stream, error) {
+			return decode.Open(ctx, decode.Input{R: strings.NewReader(text), Name: "prueba.csv"}, opt)
+		}})
 	require.NoError(t, err)
 	return run
 }
@@ -198,4 +210,41 @@ func TestFirstLoadWithRepeatedKeySaysWhere(t *testing.T) {
 	require.EqualValues(t, 5, e.RowNumber)
 	require.Equal(t, "fila 5, columna «id_entidad», valor «11»: la clave primaria se repite; ya aparece en la fila 3", e.Message)
 	require.Equal(t, "", b.live(t, "cat_entidad", "id_entidad"))
+}
+
+func TestLoadRaggedRowsKeepTheirNumbers(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	text := "id_entidad,nombre\n01,Aguascalientes\n02,Baja California,sobra\n03\n04,Mal,Nombre\n1X,Fila cinco\n06,Sonora\n07,Chiapas,x\n"
+	run := b.load(t, "entidad", text, 2)
+	require.Equal(t, Rejected, run.State)
+	require.EqualValues(t, 7, run.RowsRead)
+	require.EqualValues(t, 5, run.RowsRejected)
+	require.EqualValues(t, 5, run.Report.Stats.Errors)
+	var got []string
+	for _, e := range run.Report.Errors {
+		got = append(got, fmt.Sprintf("%d %s", e.RowNumber, e.Type))
+	}
+	require.Equal(t, []string{"3 extra-cell", "4 missing-cell", "5 extra-cell", "6 constraint-error", "8 extra-cell"}, got)
+	require.Equal(t, "", b.live(t, "cat_entidad", "id_entidad"))
+}
+
+func TestLoadWrongEncodingFails(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	require.Equal(t, Succeeded, b.load(t, "entidad", entidades, 10).State)
+	latin1 := "id_entidad,nombre\n01,Aguascalientes\n16,Michoac\xe1n\n"
+	run := b.loadWith(t, "entidad", latin1, connectors.Options{Format: connectors.FormatCSV, Encoding: connectors.EncodingUTF8})
+	require.Equal(t, Failed, run.State)
+	require.Equal(t, CodeSource, run.ErrorCode)
+	require.Contains(t, run.Error, "fila 3")
+	require.Contains(t, run.Error, "UTF-8")
+	require.Equal(t, "(01,Aguascalientes);(11,Guanajuato);(14,Jalisco)", b.live(t, "cat_entidad", "id_entidad, nombre"))
+
+	// Declared, the same bytes load.
+	ok := b.loadWith(t, "entidad", latin1, connectors.Options{Format: connectors.FormatCSV, Encoding: connectors.EncodingISO88591})
+	require.Equal(t, Succeeded, ok.State, ok.Error)
+	require.Equal(t, "(01,Aguascalientes);(16,Michoacán)", b.live(t, "cat_entidad", "id_entidad, nombre"))
 }

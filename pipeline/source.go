@@ -2,21 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
-	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dgtit-gto/gobdatos/connectors"
 )
 
 // Stream is what the pipeline reads: a source opened as Arrow record
-// batches (connectors.Stream satisfies it).
-type Stream interface {
-	Schema() *arrow.Schema
-	Next() bool
-	// RecordBatch is valid until the next call to Next.
-	RecordBatch() arrow.RecordBatch
-	Err() error
-	Close() error
-}
+// batches.
+type Stream = connectors.Stream
 
 // rowSource feeds COPY: it pulls record batches from the stream, converts
 // and validates them, and hands over the rows that passed. pgx calls it from
@@ -30,7 +24,11 @@ type rowSource struct {
 	row    []any
 	err    error
 	next   int64 // row number of the next record's first row
-	limit  int64 // rows beyond this many are an error; 0 = no limit
+	// skipped are row numbers the connector reported and left out.
+	skipped    map[int64]bool
+	issuesSeen int
+	uncounted  int64
+	limit      int64 // rows beyond this many are an error; 0 = no limit
 	// noRowNumber leaves out the row number (a first load copied straight
 	// into the live table).
 	noRowNumber bool
@@ -43,7 +41,7 @@ type rowSource struct {
 
 func newRowSource(ctx context.Context, stream Stream, v *validator, limit int64) *rowSource {
 	return &rowSource{ctx: ctx, stream: stream, v: v, i: -1, next: v.rowBase, limit: limit,
-		row: make([]any, len(v.cols)+1)}
+		row: make([]any, len(v.cols)+1), skipped: map[int64]bool{}}
 }
 
 // Next advances to the next valid row, reading batches as needed.
@@ -62,6 +60,7 @@ func (r *rowSource) Next() bool {
 			return false
 		}
 		if !r.stream.Next() {
+			r.flushIssues()
 			r.err = r.stream.Err()
 			r.streamErr = r.err != nil
 			r.b.n = 0
@@ -74,8 +73,8 @@ func (r *rowSource) Next() bool {
 			r.b.n = 0
 			return false
 		}
-		bad := r.v.convert(rec, r.next, &r.b)
-		r.next += n
+		r.numberRows(int(n))
+		bad := r.v.convert(rec, &r.b)
 		r.read.Add(n)
 		r.rejected.Add(int64(bad))
 		r.valid.Add(n - int64(bad))
@@ -95,7 +94,7 @@ func (r *rowSource) Values() ([]any, error) {
 	if r.noRowNumber {
 		return r.row[:len(r.v.cols)], nil
 	}
-	r.row[len(r.v.cols)] = r.b.first + int64(r.i)
+	r.row[len(r.v.cols)] = r.b.rows[r.i]
 	return r.row, nil
 }
 
@@ -105,4 +104,68 @@ type rowLimitError struct{ limit int64 }
 
 func (e *rowLimitError) Error() string {
 	return "el origen trae más filas que el máximo permitido para esta carga"
+}
+
+// numberRows gives the next n rows their row numbers in the source. The
+// connector leaves out rows it cannot read (ragged rows) and reports them as
+// issues: their numbers are skipped, and the issues go to the report. Past
+// connectors.MaxIssues reported issues the numbers can no longer be
+// corrected; the counts stay exact.
+func (r *rowSource) numberRows(n int) {
+	issues := r.stream.Issues()
+	for _, is := range issues[r.issuesSeen:] {
+		r.skipped[is.Row] = true
+		r.v.errs.add(issueError(is))
+	}
+	r.issuesSeen = len(issues)
+	if cap(r.b.rows) < n {
+		r.b.rows = make([]int64, n)
+	}
+	r.b.rows = r.b.rows[:n]
+	for i := range r.b.rows {
+		for r.skipped[r.next] {
+			delete(r.skipped, r.next)
+			r.next++
+			r.rejected.Add(1)
+			r.read.Add(1)
+		}
+		r.b.rows[i] = r.next
+		r.next++
+	}
+}
+
+// flushIssues records the issues reported after the last batch (ragged rows
+// at the end of the source).
+func (r *rowSource) flushIssues() {
+	if r.stream == nil {
+		return
+	}
+	issues := r.stream.Issues()
+	for _, is := range issues[r.issuesSeen:] {
+		r.v.errs.add(issueError(is))
+		r.rejected.Add(1)
+		r.read.Add(1)
+	}
+	r.issuesSeen = len(issues)
+	// Issues past the cap are counted, not listed.
+	if extra := r.stream.Progress().Issues - int64(len(issues)); extra > r.uncounted {
+		r.v.errs.addCounted(connectors.IssueExtraCell, extra-r.uncounted, nil)
+		r.rejected.Add(extra - r.uncounted)
+		r.read.Add(extra - r.uncounted)
+		r.uncounted = extra
+	}
+	for range r.skipped {
+		r.rejected.Add(1)
+		r.read.Add(1)
+	}
+	clear(r.skipped)
+}
+
+func issueError(is connectors.RowIssue) ReportError {
+	e := ReportError{Type: is.Code, RowNumber: is.Row, FieldName: is.Column, Cell: is.Value}
+	if e.Type == "" {
+		e.Type = ErrSource
+	}
+	e.Message = fmt.Sprintf("fila %d: %s", is.Row, is.Message)
+	return e
 }

@@ -1,28 +1,23 @@
 package pipeline
 
 import (
+	"context"
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/csv"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dgtit-gto/gobdatos/connectors"
+	"github.com/dgtit-gto/gobdatos/connectors/decode"
 )
 
-// csvStream reads CSV text as utf8 columns named by the header, the way the
-// text connectors hand files to the pipeline; chunk rows per batch.
-type csvStream struct{ *csv.Reader }
-
-func (s csvStream) Close() error { s.Release(); return nil }
-
+// newCSVStream decodes CSV text the way the file and HTTP sources do, chunk
+// rows per batch.
 func newCSVStream(t testing.TB, mem memory.Allocator, text string, chunk int) Stream {
 	t.Helper()
-	header := strings.SplitN(text, "\n", 2)[0]
-	var fields []arrow.Field
-	for _, h := range strings.Split(header, ",") {
-		fields = append(fields, arrow.Field{Name: h, Type: arrow.BinaryTypes.String, Nullable: true})
-	}
-	r := csv.NewReader(strings.NewReader(text), arrow.NewSchema(fields, nil),
-		csv.WithHeader(true), csv.WithChunk(chunk), csv.WithAllocator(mem), csv.WithNullReader(false))
-	return csvStream{r}
+	s, err := decode.Open(context.Background(), decode.Input{R: strings.NewReader(text), Name: "prueba.csv", Size: int64(len(text))},
+		connectors.Options{Format: connectors.FormatCSV, BatchSize: chunk, Allocator: mem, Delimiter: ','})
+	require.NoError(t, err)
+	return s
 }

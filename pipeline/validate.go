@@ -22,10 +22,10 @@ type validator struct {
 // batch holds one record batch converted for COPY: per column, the values
 // of every row, and which rows passed every check.
 type batch struct {
-	n     int
-	first int64 // row number of row 0
-	cols  [][]any
-	ok    []bool
+	n    int
+	rows []int64 // the source's row number of each row
+	cols [][]any
+	ok   []bool
 }
 
 // bindColumns matches the source's columns to the definition's fields by
@@ -71,9 +71,9 @@ type stringValues interface {
 
 // convert fills b from rec, recording every problem in v.errs. It returns
 // the number of rows rejected.
-func (v *validator) convert(rec arrow.RecordBatch, first int64, b *batch) int {
+func (v *validator) convert(rec arrow.RecordBatch, b *batch) int {
 	n := int(rec.NumRows())
-	b.n, b.first = n, first
+	b.n = n
 	if cap(b.ok) < n {
 		b.ok = make([]bool, n)
 	}
@@ -91,7 +91,7 @@ func (v *validator) convert(rec arrow.RecordBatch, first int64, b *batch) int {
 		out := b.cols[j][:n]
 		b.cols[j] = out
 		arr := rec.Column(v.src[j])
-		v.convertColumn(c, arr, first, out, b.ok)
+		v.convertColumn(c, arr, b.rows, out, b.ok)
 	}
 	bad := 0
 	for _, ok := range b.ok {
@@ -102,11 +102,11 @@ func (v *validator) convert(rec arrow.RecordBatch, first int64, b *batch) int {
 	return bad
 }
 
-func (v *validator) convertColumn(c *column, arr arrow.Array, first int64, out []any, ok []bool) {
+func (v *validator) convertColumn(c *column, arr arrow.Array, rows []int64, out []any, ok []bool) {
 	fail := func(i int, typ, cell, why string) {
 		out[i] = nil
 		ok[i] = false
-		v.errs.add(cellError(typ, first+int64(i), c.name, c.no, strings.Clone(cell), why))
+		v.errs.add(cellError(typ, rows[i], c.name, c.no, strings.Clone(cell), why))
 	}
 	null := func(i int) {
 		out[i] = nil
