@@ -301,6 +301,10 @@ func (r *Rules) checkPrimaryKey(s *subject, tableObj, entity string, fs *finding
 // checkReferences is NOM-C04.
 func (r *Rules) checkReferences(s *subject, tableObj, pkName string, byName map[string]col, fs *findings) {
 	referenced := map[string]bool{}
+	ownKey := ""
+	if e := r.entity(s.name); e != "" {
+		ownKey = r.KeyPrefix + e
+	}
 	for _, k := range s.fks {
 		if len(k.cols) != 1 {
 			fs.add("NOM-C04", SeverityError, tableObj,
@@ -339,6 +343,9 @@ func (r *Rules) checkReferences(s *subject, tableObj, pkName string, byName map[
 		lower := strings.ToLower(c.name)
 		if !strings.HasPrefix(lower, r.KeyPrefix) || c.name == pkName || referenced[c.name] {
 			continue
+		}
+		if len(s.pk) != 1 && ownKey != "" && c.name == ownKey {
+			continue // the table's own key, not (yet) declared: NOM-C03 says so
 		}
 		target := r.TablePrefix + strings.TrimPrefix(Transliterate(c.name), r.KeyPrefix)
 		fs.add("NOM-C04", SeverityError, tableObj+"."+c.name,
