@@ -1,13 +1,17 @@
 package portal
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/dgtit-gto/gobdatos/catalog"
+	"github.com/dgtit-gto/gobdatos/catalog/instructivo"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
@@ -178,6 +182,19 @@ func (s *Server) bindCatalogs() {
 	s.api(http.MethodGet, "/api/v1/catalogs/:clave/transitions", s.apiCatalogTransitions, APIDoc{
 		Summary: "Historia del ciclo de vida del catálogo", Tag: "catálogos", Auth: true, Response: []transitionView{},
 	}, s.requirePermission(account.ReadInternal))
+	s.api(http.MethodGet, "/api/v1/catalogs/:clave/instructivo", s.apiCatalogInstructivo, APIDoc{
+		Summary: "Instructivo del catálogo (PDF)", Tag: "catálogos",
+		Description: "El archivo de instrucciones subido por el responsable, o el generado a partir de los metadatos y el diccionario de datos.",
+		Response:    []byte{}, ResponseContent: "application/pdf",
+	})
+	s.api(http.MethodPut, "/api/v1/catalogs/:clave/instructivo", s.apiCatalogInstructivoUpload, APIDoc{
+		Summary: "Subir un instructivo hecho a mano (PDF) en lugar del generado", Tag: "catálogos", Auth: true,
+		Body: []byte{}, BodyContent: "application/pdf", Status: http.StatusNoContent,
+	}, s.requirePermission(account.ManageCatalogs))
+	s.api(http.MethodDelete, "/api/v1/catalogs/:clave/instructivo", s.apiCatalogInstructivoDelete, APIDoc{
+		Summary: "Quitar el instructivo subido (vuelve a servirse el generado)", Tag: "catálogos", Auth: true, Status: http.StatusNoContent,
+	}, s.requirePermission(account.ManageCatalogs))
+	s.allowLargeBody("/api/v1/catalogs/:clave/instructivo")
 	s.api(http.MethodPost, "/api/v1/catalogs", s.apiCatalogCreate, APIDoc{
 		Summary: "Registrar un catálogo a partir de su definición (queda en borrador)", Tag: "catálogos", Auth: true,
 		Body: createCatalogRequest{}, Response: catalogView{}, Status: http.StatusCreated,
@@ -288,4 +305,55 @@ func (s *Server) apiCatalogTransition(c *echo.Context) error {
 		return catalogProblem(err)
 	}
 	return c.JSON(http.StatusOK, viewOf(cat, s.caller(c)))
+}
+
+func (s *Server) apiCatalogInstructivo(c *echo.Context) error {
+	cat, err := s.visibleCatalog(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	name, pdf, err := s.catalogs().UploadedInstructivo(ctx, cat)
+	if err != nil {
+		return err
+	}
+	if pdf == nil {
+		var dep string
+		if err := s.opts.Pool.QueryRow(ctx, `SELECT nombre FROM meta.dependencia WHERE id = $1`, cat.DependenciaID).Scan(&dep); err != nil {
+			return err
+		}
+		versions, err := s.catalogs().Versions(ctx, cat.ID)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := instructivo.Write(&buf, cat, instructivo.Info{BaseURL: s.baseURL(c), Dependencia: dep, Versions: versions}); err != nil {
+			return err
+		}
+		pdf, name = buf.Bytes(), "instructivo-"+cat.Clave+".pdf"
+	}
+	c.Response().Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": name}))
+	return c.Blob(http.StatusOK, "application/pdf", pdf)
+}
+
+func (s *Server) apiCatalogInstructivoUpload(c *echo.Context) error {
+	pdf, err := io.ReadAll(io.LimitReader(c.Request().Body, catalog.MaxInstructivo+1))
+	if err != nil {
+		return err
+	}
+	name := c.QueryParam("nombre")
+	if name == "" {
+		name = "instructivo-" + c.Param("clave") + ".pdf"
+	}
+	if err := s.catalogs().SetInstructivo(c.Request().Context(), actorOf(s.caller(c)), c.Param("clave"), name, pdf); err != nil {
+		return catalogProblem(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiCatalogInstructivoDelete(c *echo.Context) error {
+	if err := s.catalogs().SetInstructivo(c.Request().Context(), actorOf(s.caller(c)), c.Param("clave"), "", nil); err != nil {
+		return catalogProblem(err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }

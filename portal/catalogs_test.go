@@ -91,8 +91,31 @@ func TestCatalogAPI(t *testing.T) {
 		require.Equal(t, tc.status, res.StatusCode, "%s: %s", tc.name, got)
 		require.Contains(t, got, tc.contains, tc.name)
 	}
+	// the instructivo: generated, then a hand-made one instead, then generated again
+	res, got := b.do(t, "GET", "/api/v1/catalogs/municipio/instructivo", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+	require.True(t, strings.HasPrefix(got, "%PDF-"))
+	hand := "%PDF-1.4 hecho a mano"
+	for _, tc := range []struct {
+		auth, body string
+		status     int
+	}{
+		{consulta, hand, 403}, {otherPub, hand, 403}, {pub, "no es un pdf", 422}, {pub, hand, 204},
+	} {
+		res, got = b.do(t, "PUT", "/api/v1/catalogs/municipio/instructivo?nombre=manual.pdf", strings.NewReader(tc.body), "Authorization", tc.auth, "Content-Type", "application/pdf")
+		require.Equal(t, tc.status, res.StatusCode, got)
+	}
+	res, got = b.do(t, "GET", "/api/v1/catalogs/municipio/instructivo", nil)
+	require.Equal(t, hand, got)
+	require.Contains(t, res.Header.Get("Content-Disposition"), "manual.pdf")
+	res, _ = b.do(t, "DELETE", "/api/v1/catalogs/municipio/instructivo", nil, "Authorization", pub)
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	_, got = b.do(t, "GET", "/api/v1/catalogs/municipio/instructivo", nil)
+	require.NotEqual(t, hand, got)
+
 	// the dictionary served is the definition registered, field by field
-	res, got := b.do(t, "GET", "/api/v1/catalogs/municipio/schema", nil)
+	res, got = b.do(t, "GET", "/api/v1/catalogs/municipio/schema", nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	served, err := tableschema.Parse(strings.NewReader(got))
 	require.NoError(t, err)
