@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +21,7 @@ import (
 
 type connectorsCmd struct {
 	secretConfig
+	Check     connectorsCheckCmd     `cmd:"" help:"Check connectors (and entity roles) now and print a table; the results are recorded like scheduled ones."`
 	RotateKey connectorsRotateKeyCmd `cmd:"" name:"rotate-key" help:"Re-seal every stored credential under the current GOBDATOS_SECRET_KEY (give the old one in GOBDATOS_SECRET_KEY_PREVIOUS)."`
 }
 
@@ -70,6 +74,7 @@ func (c checksConfig) checker(sc secretConfig, baseURL string, pool *pgxpool.Poo
 		DB:         pool,
 		Connectors: &registry.Store{DB: pool, Keys: keys},
 		Access:     &access.Store{DB: pool, Keys: keys},
+		Probe:      health.SourceProbe,
 		Alerts:     health.Alerts{Threshold: c.AlertAfter, Webhooks: c.AlertWebhooks, BaseURL: baseURL},
 		Logger:     logger,
 	}, c.CheckConcurrency), nil
@@ -89,4 +94,109 @@ func newCheckJobs(cfg portalConfig, pool *pgxpool.Pool, secret []byte, sched *sc
 		return nil, err
 	}
 	return &health.Jobs{Sched: sched, Checker: ch, Logger: logger}, nil
+}
+
+type connectorsCheckCmd struct {
+	checksConfig
+	ID  []int64 `arg:"" optional:"" help:"Connector ids to check."`
+	All bool    `name:"all" help:"Check every enabled connector and every active entity role."`
+}
+
+func (c *connectorsCheckCmd) Help() string {
+	return `Runs the connectivity checks now, at most GOBDATOS_CHECK_CONCURRENCY at a time, and prints one line
+per connector or entity role: status, latency and the Spanish explanation. Results are recorded
+and raise alerts exactly like scheduled checks. Exit status 1 when any check failed.`
+}
+
+func (c *connectorsCheckCmd) Run(ctx context.Context, g *Globals, parent *connectorsCmd, logger *slog.Logger) error {
+	if len(c.ID) == 0 && !c.All {
+		return errors.New("indique los números de conector o --all")
+	}
+	secret, err := parent.resolve(g.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	pool, err := g.openDB(ctx, "gobdatos-connectors")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ch, err := c.checker(parent.secretConfig, "", pool, secret, logger)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		kind health.TargetKind
+		id   int64
+		name string
+		dep  string
+		res  health.Result
+		err  error
+	}
+	var rows []*row
+	if c.All {
+		list, err := ch.Connectors.List(ctx, registry.Filter{OnlyEnabled: true})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			rows = append(rows, &row{kind: health.KindConnector, id: x.ID, name: x.Name, dep: x.Dependencia})
+		}
+		grants, err := ch.Access.List(ctx, false)
+		if err != nil {
+			return err
+		}
+		for _, x := range grants {
+			rows = append(rows, &row{kind: health.KindAccess, id: x.ID, name: x.Role, dep: x.Dependencia})
+		}
+	}
+	for _, id := range c.ID {
+		x, err := ch.Connectors.Get(ctx, id)
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("no existe el conector %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		rows = append(rows, &row{kind: health.KindConnector, id: x.ID, name: x.Name, dep: x.Dependencia})
+	}
+	var wg sync.WaitGroup
+	for _, r := range rows {
+		wg.Go(func() {
+			if r.kind == health.KindConnector {
+				r.res, r.err = ch.Connector(ctx, r.id, true)
+			} else {
+				r.res, r.err = ch.EntityAccess(ctx, r.id, health.DefaultAccessInterval, true)
+			}
+		})
+	}
+	wg.Wait()
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "TIPO\tID\tNOMBRE\tDEPENDENCIA\tESTADO\tLATENCIA\tDETALLE")
+	failed := 0
+	for _, r := range rows {
+		kind := "conector"
+		if r.kind == health.KindAccess {
+			kind = "acceso"
+		}
+		status, detail := r.res.Status, r.res.Message
+		switch {
+		case errors.Is(r.err, health.ErrSkipped):
+			status, detail = "-", "eliminado o revocado durante la revisión"
+		case r.err != nil:
+			status, detail = "error", r.err.Error()
+		}
+		if status != health.StatusOK {
+			failed++
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", kind, r.id, r.name, r.dep, status,
+			r.res.Latency.Round(time.Millisecond), detail)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("%d de %d revisiones fallaron", failed, len(rows))}
+	}
+	return nil
 }

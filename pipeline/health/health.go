@@ -20,22 +20,23 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dgtit-gto/gobdatos/catalog/access"
+	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/connectors/registry"
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
-// Statuses of a check, as connectors.Status spells them.
+// Statuses of a check: connectors.Status spelled as text.
 const (
-	StatusOK         = "ok"
-	StatusDNS        = "dns"
-	StatusRefused    = "refused"
-	StatusTimeout    = "timeout"
-	StatusTLS        = "tls"
-	StatusAuth       = "auth"
-	StatusPermission = "permission"
-	StatusMissing    = "missing"
-	StatusDrift      = "drift"
-	StatusError      = "error"
+	StatusOK         = string(connectors.StatusOK)
+	StatusDNS        = string(connectors.StatusDNS)
+	StatusRefused    = string(connectors.StatusRefused)
+	StatusTimeout    = string(connectors.StatusTimeout)
+	StatusTLS        = string(connectors.StatusTLS)
+	StatusAuth       = string(connectors.StatusAuth)
+	StatusPermission = string(connectors.StatusPermission)
+	StatusMissing    = string(connectors.StatusMissing)
+	StatusDrift      = string(connectors.StatusDrift)
+	StatusError      = string(connectors.StatusError)
 )
 
 // DefaultThreshold is how many consecutive failures raise an alert.
@@ -61,6 +62,18 @@ func (r Result) OK() bool { return r.Status == StatusOK }
 // ConnectorProbe checks one connector with its credentials; it must return
 // within ctx's deadline.
 type ConnectorProbe func(ctx context.Context, c registry.Connector, cred registry.Credentials) Result
+
+// SourceProbe checks a connector through its connectors.Source: reach,
+// authentication, the object, and its columns against expected_columns
+// (drift).
+func SourceProbe(ctx context.Context, c registry.Connector, cred registry.Credentials) Result {
+	src, err := c.CheckSource(cred)
+	if err != nil {
+		return Result{Status: StatusError, Message: err.Error()}
+	}
+	res := src.Check(ctx, c.ExpectedColumns)
+	return Result{Status: string(res.Status), Latency: res.Latency, Message: res.Message}
+}
 
 // TargetKind says what is checked.
 type TargetKind string

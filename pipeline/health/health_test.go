@@ -40,30 +40,6 @@ type bundle struct {
 	checker *health.Checker
 }
 
-// httpProbe checks an HTTP connector by asking its address: a small stand-in
-// for connectors/http, against real servers.
-func httpProbe(ctx context.Context, c registry.Connector, _ registry.Credentials) health.Result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Address, nil)
-	if err != nil {
-		return health.Result{Status: health.StatusError, Message: err.Error()}
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return health.Result{Status: health.StatusTimeout, Message: health.Message(health.StatusTimeout)}
-		}
-		return health.Result{Status: health.StatusRefused, Message: health.Message(health.StatusRefused)}
-	}
-	res.Body.Close()
-	if res.StatusCode == http.StatusNotFound {
-		return health.Result{Status: health.StatusMissing, Message: health.Message(health.StatusMissing)}
-	}
-	if res.StatusCode != http.StatusOK {
-		return health.Result{Status: health.StatusError, Message: res.Status}
-	}
-	return health.Result{Status: health.StatusOK, Message: health.Message(health.StatusOK)}
-}
-
 func setup(t *testing.T, probe health.ConnectorProbe) bundle {
 	t.Helper()
 	pool := pgtest.New(t)
@@ -83,7 +59,7 @@ func setup(t *testing.T, probe health.ConnectorProbe) bundle {
 	reg := &registry.Store{DB: pool, Keys: keys}
 	acc := &access.Store{DB: pool, Keys: keys}
 	if probe == nil {
-		probe = httpProbe
+		probe = health.SourceProbe
 	}
 	ch := health.NewChecker(health.Checker{DB: pool, Connectors: reg, Access: acc, Probe: probe,
 		Alerts: health.Alerts{Webhooks: []string{"https://hooks.seg.gob.mx/gobdatos"}, BaseURL: "https://datos.guanajuato.gob.mx"}}, 4)
@@ -207,7 +183,7 @@ func TestClaimChecksOncePerInterval(t *testing.T) {
 	defer srv.Close()
 	b := setup(t, nil)
 	c := b.httpConnector(t, srv.URL, false)
-	other := health.NewChecker(health.Checker{DB: b.pool, Connectors: b.reg, Access: b.acc, Probe: httpProbe}, 2)
+	other := health.NewChecker(health.Checker{DB: b.pool, Connectors: b.reg, Access: b.acc, Probe: health.SourceProbe}, 2)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i, ch := range []*health.Checker{b.checker, other} {
@@ -407,4 +383,48 @@ func TestJobsFollowChanges(t *testing.T) {
 	cancel()
 	require.NoError(t, <-jobsDone)
 	require.NoError(t, <-schedDone)
+}
+
+// Real endpoints, each classified by the connectors' own check.
+func TestSourceProbeClassifies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/municipios.json":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `[{"clave": "001", "nombre": "Abasolo"}]`)
+		case "/privado.json":
+			http.Error(w, "no", http.StatusUnauthorized)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	b := setup(t, nil)
+	for _, tc := range []struct {
+		name, url string
+		expect    []string
+		want      string
+	}{
+		{"ok", srv.URL + "/municipios.json", []string{"clave", "nombre"}, health.StatusOK},
+		{"drift", srv.URL + "/municipios.json", []string{"clave", "nombre", "poblacion"}, health.StatusDrift},
+		{"missing", srv.URL + "/nada.json", nil, health.StatusMissing},
+		{"auth", srv.URL + "/privado.json", nil, health.StatusAuth},
+		{"refused", deadURL + "/municipios.json", nil, health.StatusRefused},
+		{"dns", "http://no-existe.invalid/municipios.json", nil, health.StatusDNS},
+	} {
+		c, err := b.reg.Create(ctx, registry.Input{Dependencia: "SEG", Name: "Prueba " + tc.name, Kind: "http", Address: tc.url,
+			ExpectedColumns: tc.expect, CheckTimeout: 5}, who)
+		require.NoError(t, err)
+		start := time.Now()
+		res, err := b.checker.Connector(ctx, c.ID, true)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, res.Status, "%s: %s", tc.name, res.Message)
+		require.NotEmpty(t, res.Message)
+		require.Less(t, time.Since(start), 5*time.Second, "%s is classified within its timeout", tc.name)
+	}
 }

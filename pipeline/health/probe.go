@@ -2,78 +2,40 @@ package health
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dgtit-gto/gobdatos/catalog/access"
+	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
 // Message is the Spanish explanation of a status.
 func Message(status string) string {
-	switch status {
-	case StatusOK:
-		return "responde y se puede leer"
-	case StatusDNS:
-		return "no se encontró el nombre del servidor (DNS)"
-	case StatusRefused:
-		return "el servidor rechazó la conexión (¿puerto o servicio detenido?)"
-	case StatusTimeout:
-		return "no respondió a tiempo"
-	case StatusTLS:
-		return "falló la conexión segura (TLS)"
-	case StatusAuth:
-		return "se rechazaron las credenciales"
-	case StatusPermission:
-		return "las credenciales no tienen permiso sobre el objeto"
-	case StatusMissing:
-		return "el objeto no existe (tabla, consulta, archivo o dirección)"
-	case StatusDrift:
-		return "las columnas cambiaron respecto del catálogo"
-	}
-	return "no se pudo revisar"
+	return connectors.StatusMessage(connectors.Status(status))
 }
 
-// classify maps an error of reaching a PostgreSQL server to a status.
+// classify maps an error of reaching a PostgreSQL server to a status: the
+// server's own codes first, then the network's (connectors.Classify).
 func classify(err error) string {
 	var pgErr *pgconn.PgError
-	var dnsErr *net.DNSError
-	var netErr net.Error
-	var tlsErr *tls.CertificateVerificationError
-	switch {
-	case errors.As(err, &pgErr):
-		switch {
-		case pgErr.Code == pgdb.InvalidPassword, pgErr.Code == pgdb.InvalidAuthSpec:
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgdb.InvalidPassword, pgdb.InvalidAuthSpec:
 			return StatusAuth
-		case pgErr.Code == pgdb.InsufficientPriv:
+		case pgdb.InsufficientPriv:
 			return StatusPermission
-		case pgErr.Code == pgdb.UndefinedTable, pgErr.Code == "3D000":
+		case pgdb.UndefinedTable, "3D000":
 			return StatusMissing
 		}
 		return StatusError
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsTimeout {
-			return StatusTimeout
-		}
-		return StatusDNS
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return StatusRefused
-	case errors.As(err, &tlsErr):
-		return StatusTLS
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded),
-		errors.As(err, &netErr) && netErr.Timeout():
-		return StatusTimeout
 	}
-	return StatusError
+	return string(connectors.Classify(err))
 }
 
 // failed is the result of a check that failed with err.

@@ -1,0 +1,46 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/dgtit-gto/gobdatos/connectors"
+	"github.com/dgtit-gto/gobdatos/connectors/file"
+	conhttp "github.com/dgtit-gto/gobdatos/connectors/http"
+)
+
+// Source builds the connectors.Source a record describes, with its
+// credentials, for a load. The connector's options (format, encoding,
+// delimiter, header, columns…) are the defaults its checks read with.
+func (c Connector) Source(cred Credentials) (connectors.Source, error) {
+	return c.source(cred, false)
+}
+
+// CheckSource is Source for a connectivity check: no retries, so a dead
+// endpoint is classified (refused, dns…) at once rather than timing out.
+func (c Connector) CheckSource(cred Credentials) (connectors.Source, error) {
+	return c.source(cred, true)
+}
+
+func (c Connector) source(cred Credentials, check bool) (connectors.Source, error) {
+	var opt connectors.Options
+	if len(c.Options) > 0 {
+		if err := json.Unmarshal(c.Options, &opt); err != nil {
+			return nil, fmt.Errorf("las opciones del conector %d no son válidas: %w", c.ID, err)
+		}
+	}
+	switch c.Kind {
+	case "http":
+		src := conhttp.Source{URL: c.Address, Token: cred.Token, Username: cred.User, Password: cred.Password, Options: opt}
+		if check {
+			src.RetryMax, src.Timeout = -1, c.CheckTimeout.Duration()
+		}
+		return src, nil
+	case "file":
+		return file.Source{Path: c.Address, Options: opt}, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrKindUnavailable, c.Kind)
+}
+
+// ErrKindUnavailable means this build cannot reach connectors of a kind yet.
+var ErrKindUnavailable = fmt.Errorf("este tipo de conector todavía no puede conectarse")
