@@ -44,25 +44,9 @@ func Transliterate(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "_")
 	}
-	var mapped strings.Builder
-	in := []rune(s)
-	for i, r := range in {
-		if r == 'Ñ' && ((i > 0 && unicode.IsUpper(in[i-1])) || (i+1 < len(in) && unicode.IsUpper(in[i+1]))) {
-			mapped.WriteString("NI") // AÑO → ANIO, not A_ni_O
-			continue
-		}
-		if rep, ok := lookalikes[r]; ok {
-			mapped.WriteString(rep)
-		} else {
-			mapped.WriteRune(r)
-		}
-	}
-	// NFKD splits accents from letters and folds compatibility forms
-	// (fullwidth, ligatures, superscripts); the marks are then dropped.
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	plain, _, err := transform.String(t, mapped.String())
-	if err != nil {
-		plain = mapped.String()
+	plain := s
+	if !isASCII(s) {
+		plain = foldToASCII(s)
 	}
 	var b strings.Builder
 	rs := []rune(plain)
@@ -92,6 +76,41 @@ func Transliterate(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// foldToASCII maps look-alikes and ñ, then drops accents; what is left
+// outside ASCII becomes a separator in Transliterate.
+func foldToASCII(s string) string {
+	var mapped strings.Builder
+	in := []rune(s)
+	for i, r := range in {
+		if r == 'Ñ' && ((i > 0 && unicode.IsUpper(in[i-1])) || (i+1 < len(in) && unicode.IsUpper(in[i+1]))) {
+			mapped.WriteString("NI") // AÑO → ANIO, not A_ni_O
+			continue
+		}
+		if rep, ok := lookalikes[r]; ok {
+			mapped.WriteString(rep)
+		} else {
+			mapped.WriteRune(r)
+		}
+	}
+	// NFKD splits accents from letters and folds compatibility forms
+	// (fullwidth, ligatures, superscripts); the marks are then dropped.
+	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	plain, _, err := transform.String(t, mapped.String())
+	if err != nil {
+		return mapped.String()
+	}
+	return plain
 }
 
 // fitName shortens name to at most max bytes, cutting at a word boundary
