@@ -14,4 +14,5 @@ func (s *Server) routes() {
 	s.bindNomenclature()
 	s.bindConnectors()
 	s.bindCatalogs()
+	s.bindProcedures()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure"
 	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
@@ -58,6 +59,9 @@ type Options struct {
 	// Catalogs is the catalog registry; nil builds one on Pool that checks
 	// definitions with Nomenclature.
 	Catalogs *catalog.Store
+	// Procedures runs the trámites (/tramites, /procedimientos); nil
+	// leaves those pages out.
+	Procedures *procedure.Engine
 }
 
 // Server is the portal: an http.Handler plus the means to run it.

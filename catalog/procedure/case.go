@@ -122,6 +122,9 @@ type Filter struct {
 	Short       string
 	State       string
 	RequesterID *int64
+	// Party, when set, keeps only the cases this user filed or that belong
+	// to his dependencia (what someone without a steward role may see).
+	Party *Actor
 	// Open: only cases not yet in a final state.
 	Open bool
 	// Query matches the folio or the requester's login.
@@ -152,6 +155,16 @@ func listCases(ctx context.Context, db pgdb.DBTX, f Filter) ([]*Case, error) {
 	}
 	if f.Open {
 		where = append(where, "c.closed_at IS NULL")
+	}
+	if p := f.Party; p != nil {
+		cond := "false"
+		if p.UserID != nil {
+			cond += " OR c.requester_id = " + arg(*p.UserID)
+		}
+		if p.DependenciaID != nil {
+			cond += " OR c.dependencia_id = " + arg(*p.DependenciaID)
+		}
+		where = append(where, "("+cond+")")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%")

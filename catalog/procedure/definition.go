@@ -197,6 +197,14 @@ func (d *Definition) Role(id string) (Role, bool) {
 	return d.Roles[i], true
 }
 
+// RoleName is the manual's name of role id (the id when unknown).
+func (d *Definition) RoleName(id string) string {
+	if r, ok := d.Role(id); ok {
+		return r.Name
+	}
+	return id
+}
+
 // Message returns the message with id, if any.
 func (d *Definition) Message(id string) (Message, bool) {
 	i := slices.IndexFunc(d.Messages, func(m Message) bool { return m.ID == id })

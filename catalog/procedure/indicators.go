@@ -22,6 +22,17 @@ type IndicatorValue struct {
 	Met    *bool  `json:"cumple,omitempty"`
 }
 
+// Verdict is "si" or "no" when the indicator has a target, "" otherwise.
+func (v IndicatorValue) Verdict() string {
+	switch {
+	case v.Met == nil:
+		return ""
+	case *v.Met:
+		return "si"
+	}
+	return "no"
+}
+
 // modelPeriod is how long a published model stays current (yearly review,
 // activity 8 of AAM-1.2).
 const modelPeriod = 365 * 24 * time.Hour

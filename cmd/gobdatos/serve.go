@@ -158,6 +158,7 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 		MaxUpload:      cfg.MaxUpload,
 		TrustedProxies: proxies,
 		Sessions:       account.SessionPolicy{Idle: cfg.SessionIdle, MaxAge: cfg.SessionMax},
+		Procedures:     cfg.engine,
 		Ready: func(ctx context.Context) error {
 			pending, err := mig.Pending(ctx)
 			if err != nil {
