@@ -161,13 +161,7 @@ func (s *Server) bindCatalogs() {
 	if s.catalogs() == nil {
 		return
 	}
-	s.api(http.MethodGet, "/api/v1/catalogs", s.apiCatalogList, APIDoc{
-		Summary: "Catálogos", Tag: "catálogos",
-		Description: "Los catálogos publicados; con permiso de lectura interna, también los que están en trámite.",
-		Query: []Param{{Name: "estado", Description: "borrador, en_revision, con_observaciones, aprobado, publicado o retirado"},
-			{Name: "q", Description: "texto a buscar en clave, título, descripción y palabras clave"}},
-		Response: []catalogSummary{},
-	})
+	s.bindCatalogList()
 	s.api(http.MethodGet, "/api/v1/catalogs/:clave", s.apiCatalogShow, APIDoc{
 		Summary: "Un catálogo: metadatos, estado, versión vigente, revisión pendiente", Tag: "catálogos", Response: catalogView{},
 	})
@@ -203,29 +197,6 @@ func (s *Server) bindCatalogs() {
 		Summary: "Mover el catálogo (o su revisión) en el ciclo de vida", Tag: "catálogos", Auth: true,
 		Body: transitionRequest{}, Response: catalogView{},
 	}, s.requireSignIn)
-}
-
-func (s *Server) apiCatalogList(c *echo.Context) error {
-	f := catalog.ListFilter{State: catalog.State(c.QueryParam("estado")), Search: c.QueryParam("q")}
-	if f.State != "" && !f.State.Valid() {
-		return &Problem{Status: http.StatusBadRequest, Code: "estado_invalido", Title: "Solicitud inválida",
-			Detail: "El estado «" + string(f.State) + "» no existe."}
-	}
-	caller := s.caller(c)
-	if !caller.Holds(account.ReadInternal) {
-		f.PublicOnly = true
-	}
-	list, err := s.catalogs().List(c.Request().Context(), f)
-	if err != nil {
-		return err
-	}
-	out := []catalogSummary{}
-	for i := range list {
-		if list[i].Public() || caller.Can(account.ReadInternal, &list[i].DependenciaID) {
-			out = append(out, summaryOf(&list[i]))
-		}
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) apiCatalogShow(c *echo.Context) error {

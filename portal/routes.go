@@ -15,4 +15,5 @@ func (s *Server) routes() {
 	s.bindConnectors()
 	s.bindCatalogs()
 	s.bindProcedures()
+	s.bindCatalogAPI()
 }
