@@ -14,8 +14,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dgtit-gto/gobdatos/catalog/access"
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/connectors/registry"
 	"github.com/dgtit-gto/gobdatos/pipeline/health"
+	"github.com/dgtit-gto/gobdatos/pipeline/namingaudit"
 	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
 )
 
@@ -54,6 +56,7 @@ type checksConfig struct {
 	AlertAfter       int      `name:"alert-after" env:"GOBDATOS_ALERT_AFTER" default:"3" help:"Consecutive failed checks of a connector or entity role before its owner and the stewards are alerted."`
 	AlertWebhooks    []string `name:"alert-webhooks" env:"GOBDATOS_ALERT_WEBHOOKS" help:"URLs (comma-separated) that receive every connectivity alert as signed JSON."`
 	CheckConcurrency int      `name:"check-concurrency" env:"GOBDATOS_CHECK_CONCURRENCY" default:"32" help:"Connectivity checks running at once, at most."`
+	NomenclatureCron string   `name:"nomenclature-audit" env:"GOBDATOS_NOMENCLATURE_AUDIT" default:"0 2 * * *" help:"When the nightly nomenclature audit of every table in cat runs (cron, America/Mexico_City); \"off\" disables it."`
 }
 
 // checker builds the connectivity checker of the process.
@@ -92,6 +95,19 @@ func newCheckJobs(cfg portalConfig, pool *pgxpool.Pool, secret []byte, sched *sc
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	if cfg.NomenclatureCron != "off" {
+		rules, err := nomenclature.LoadRules(cfg.NomenclatureRules)
+		if err != nil {
+			return nil, err
+		}
+		auditor := &namingaudit.Auditor{DB: pool, Rules: rules, Webhooks: cfg.AlertWebhooks, BaseURL: cfg.BaseURL, Logger: logger}
+		if err := sched.Cron("nomenclature audit", cfg.NomenclatureCron, func(ctx context.Context) error {
+			_, err := auditor.Run(ctx)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("GOBDATOS_NOMENCLATURE_AUDIT: %w", err)
+		}
 	}
 	return &health.Jobs{Sched: sched, Checker: ch, Logger: logger}, nil
 }
