@@ -177,9 +177,21 @@ func typedValue(c *column, arr arrow.Array, i int) (any, string, string) {
 			}
 			return n, a.ValueStr(i), ""
 		}
+	case *array.Int16:
+		if c.kind == kInt {
+			n := int64(a.Value(i))
+			if n < c.intLo || n > c.intHi {
+				return nil, a.ValueStr(i), fmt.Sprintf("el número está fuera del rango del tipo %s", c.sql)
+			}
+			return n, a.ValueStr(i), ""
+		}
 	case *array.Float64:
 		if c.kind == kFloat {
 			return a.Value(i), a.ValueStr(i), ""
+		}
+	case *array.Float32:
+		if c.kind == kFloat {
+			return float64(a.Value(i)), a.ValueStr(i), ""
 		}
 	case *array.Boolean:
 		if c.kind == kBool {

@@ -19,12 +19,15 @@ import (
 	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/connectors/file"
 	httpsrc "github.com/dgtit-gto/gobdatos/connectors/http"
+	"github.com/dgtit-gto/gobdatos/connectors/postgres"
 	"github.com/dgtit-gto/gobdatos/pipeline"
 )
 
 type ingestCmd struct {
 	Catalog   string `name:"catalog" required:"" help:"Clave of the catalog to load (e.g. municipio)."`
-	Source    string `name:"source" required:"" help:"What to load: a file path, or an http(s) URL."`
+	Source    string `name:"source" required:"" help:"What to load: a file path, an http(s) URL, or a postgres:// URL (with --table or --query)."`
+	Table     string `name:"table" help:"Table (schema.name) to read from a database source."`
+	Query     string `name:"query" help:"SELECT to read from a database source, instead of --table."`
 	Format    string `name:"format" enum:",csv,json,ndjson,arrow,parquet" default:"" help:"Format of the source: csv, json, ndjson, arrow, parquet (detected when not given)."`
 	Encoding  string `name:"encoding" help:"Text encoding of a CSV: utf-8, iso-8859-1, windows-1252 (detected when not given)."`
 	Delimiter string `name:"delimiter" help:"CSV delimiter: , ; | or tab (detected when not given)."`
@@ -98,8 +101,14 @@ func (c *ingestCmd) source() (connectors.Source, string, error) {
 	switch {
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
 		return httpsrc.Source{URL: s, Token: c.Token}, httpsrc.Redact(s), nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		if (c.Table == "") == (c.Query == "") {
+			return nil, "", fmt.Errorf("un origen PostgreSQL necesita --table o --query (sólo uno)")
+		}
+		src := postgres.Source{URL: s, Table: c.Table, Query: c.Query}
+		return src, src.String(), nil
 	case strings.Contains(s, "://"):
-		return nil, "", fmt.Errorf("origen «%s» no reconocido: use una ruta de archivo o un URL http(s)", strings.SplitN(s, "://", 2)[0]+"://…")
+		return nil, "", fmt.Errorf("origen «%s» no reconocido: use una ruta de archivo, un URL http(s) o postgres://", strings.SplitN(s, "://", 2)[0]+"://…")
 	}
 	if _, err := os.Stat(s); err != nil {
 		return nil, "", fmt.Errorf("el archivo «%s» no se puede leer: %w", s, err)
@@ -130,6 +139,9 @@ func (c *ingestCmd) options() (connectors.Options, error) {
 // rowBase is the row number of the first data row: CSV counts its header
 // as row 1, as spreadsheets and Frictionless do.
 func (c *ingestCmd) rowBase() int64 {
+	if strings.Contains(c.Source, "://") && !strings.HasPrefix(c.Source, "http") {
+		return 1 // a database: rows from 1
+	}
 	format := c.Format
 	if format == "" {
 		format = strings.TrimPrefix(path.Ext(strings.SplitN(c.Source, "?", 2)[0]), ".")
