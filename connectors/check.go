@@ -223,15 +223,28 @@ func Names(schema *arrow.Schema) []string {
 	return names
 }
 
-// CheckByOpening checks a source by opening it with opt and reading its
-// schema: enough for files and URLs, where reaching the data is the check.
-func CheckByOpening(ctx context.Context, src Source, opt Options, expect []string) CheckResult {
+// CheckColumns runs probe, which reaches a source and returns its
+// columns, within the check's deadline; a failure is classified, columns
+// are compared with expect.
+func CheckColumns(ctx context.Context, expect []string, probe func(ctx context.Context) ([]string, error)) CheckResult {
 	return RunCheck(ctx, func(ctx context.Context) CheckResult {
-		st, err := src.Open(ctx, opt)
+		names, err := probe(ctx)
 		if err != nil {
 			return Failed(err)
 		}
+		return ColumnsResult(expect, names)
+	})
+}
+
+// CheckByOpening checks a source by opening it with opt and reading its
+// schema: enough for files and URLs, where reaching the data is the check.
+func CheckByOpening(ctx context.Context, src Source, opt Options, expect []string) CheckResult {
+	return CheckColumns(ctx, expect, func(ctx context.Context) ([]string, error) {
+		st, err := src.Open(ctx, opt)
+		if err != nil {
+			return nil, err
+		}
 		defer st.Close()
-		return ColumnsResult(expect, Names(st.Schema()))
+		return Names(st.Schema()), nil
 	})
 }

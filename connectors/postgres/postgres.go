@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -72,20 +71,7 @@ func (s Source) what() string {
 
 // sql is the statement the source runs.
 func (s Source) sql() (string, error) {
-	if q := strings.TrimRight(strings.TrimSpace(s.Query), "; \n\t"); q != "" {
-		return q, nil
-	}
-	parts := strings.Split(s.Table, ".")
-	if s.Table == "" || len(parts) > 2 {
-		return "", &connectors.SourceError{Status: connectors.StatusError, Message: fmt.Sprintf(
-			"indique una tabla («nombre» o «esquema.nombre») o una consulta; se recibió «%s»", s.Table)}
-	}
-	for _, p := range parts {
-		if p == "" {
-			return "", &connectors.SourceError{Status: connectors.StatusError, Message: fmt.Sprintf("tabla «%s» no válida", s.Table)}
-		}
-	}
-	return "SELECT * FROM " + pgx.Identifier(parts).Sanitize(), nil
+	return connectors.SelectSQL(s.Table, s.Query, pgdb.QuoteIdent)
 }
 
 // connect opens one read-only session.
@@ -216,9 +202,9 @@ func (r *rows) readError(err error) error {
 		if r.read == 0 {
 			return classify(r.where, r.conn.Config().Database, err)
 		}
-		return &connectors.RowError{Row: r.read + 1, Message: "la base de datos interrumpió la consulta: " + pgErr.Message, Err: err}
+		return connectors.Aborted(r.read+1, pgErr.Message, err)
 	}
-	return &connectors.RowError{Message: fmt.Sprintf("se perdió la conexión con %s tras %d filas", r.where, r.read), Err: err}
+	return connectors.Dropped(r.where, r.read, err)
 }
 
 func (r *rows) close() error {
@@ -315,29 +301,31 @@ func (c column) appendValue(b array.Builder, v []byte) error {
 // Check connects, prepares the table's or query's SELECT (which proves it
 // exists and may be read, without reading a row) and compares its columns.
 func (s Source) Check(ctx context.Context, expect []string) connectors.CheckResult {
-	return connectors.RunCheck(ctx, func(ctx context.Context) connectors.CheckResult {
-		query, err := s.sql()
-		if err != nil {
-			return connectors.Failed(err)
-		}
-		conn, where, err := s.connect(ctx)
-		if err != nil {
-			return connectors.Failed(err)
-		}
-		defer closeConn(conn)
-		sd, err := conn.Prepare(ctx, "", query)
-		if err != nil {
-			return connectors.Failed(classify(where, conn.Config().Database, err))
-		}
-		// Prepare does not check SELECT privilege on every relation; a
-		// zero-row read does.
-		if _, err := conn.Exec(ctx, "SELECT * FROM ("+query+") AS q LIMIT 0"); err != nil {
-			return connectors.Failed(classify(where, conn.Config().Database, err))
-		}
-		names := make([]string, len(sd.Fields))
-		for i, f := range sd.Fields {
-			names[i] = f.Name
-		}
-		return connectors.ColumnsResult(expect, names)
-	})
+	return connectors.CheckColumns(ctx, expect, s.columns)
+}
+
+func (s Source) columns(ctx context.Context) ([]string, error) {
+	query, err := s.sql()
+	if err != nil {
+		return nil, err
+	}
+	conn, where, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConn(conn)
+	sd, err := conn.Prepare(ctx, "", query)
+	if err != nil {
+		return nil, classify(where, conn.Config().Database, err)
+	}
+	// Prepare does not check SELECT privilege on every relation; a
+	// zero-row read does.
+	if _, err := conn.Exec(ctx, "SELECT * FROM ("+query+") AS q LIMIT 0"); err != nil {
+		return nil, classify(where, conn.Config().Database, err)
+	}
+	names := make([]string, len(sd.Fields))
+	for i, f := range sd.Fields {
+		names[i] = f.Name
+	}
+	return names, nil
 }
