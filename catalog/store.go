@@ -57,14 +57,16 @@ func (s *Store) Create(ctx context.Context, actor Actor, def NewCatalog) (*Catal
 		return nil, err
 	}
 	res := def.Resource
+	// The nomenclature first: its findings say what is wrong and suggest
+	// names; the identifier checks of the DDL are the floor beneath it.
+	if err := s.checkNames(&res); err != nil {
+		return nil, err
+	}
 	d, err := buildDDL(&res)
 	if err != nil {
 		return nil, err
 	}
 	res.Name = d.Table // stored unqualified
-	if err := s.checkNames(&res); err != nil {
-		return nil, err
-	}
 	clave := def.Clave
 	if clave == "" {
 		clave = DefaultClave(d.Table)

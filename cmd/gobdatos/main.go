@@ -24,7 +24,7 @@ type cli struct {
 	User       userCmd       `cmd:"" help:"Manage portal users from the command line."`
 	Access     accessCmd     `cmd:"" help:"Grant, rotate, revoke and list entities' PostgreSQL roles limited to their tables in cat (F-DGTIT-DAID-GGD-5)."`
 	Connectors connectorsCmd `cmd:"" help:"Connectors: check connectivity now, re-seal stored credentials after a key change."`
-	Catalog    catalogCmd    `cmd:"" help:"Catalogs: check definitions and tables against the DAID nomenclature, print its rules."`
+	Catalog    catalogCmd    `cmd:"" help:"Catalogs: create, register, review and publish them; versions, data dictionary, instructivo; the DAID nomenclature."`
 	Procedure  procedureCmd  `cmd:"" help:"Procedure definitions (trámites): lint, list, show, diagram, holidays, grant a role."`
 	Ingest     ingestCmd     `cmd:"" help:"Load a catalog from a file or URL: validate, stage, publish a new version; --dry-run only reports."`
 	Testdb     testdbCmd     `cmd:"" name:"testdb" help:"Run a command (the test suite) with TEST_DATABASE_URL pointing at a PostgreSQL, starting a private one if none answers."`
