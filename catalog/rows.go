@@ -129,6 +129,10 @@ func (s *Store) plan(ctx context.Context, db pgdb.DBTX, c *Catalog, q RowsQuery,
 		p.version = q.Version
 		p.from = "(" + sh.versionSQL(p.arg(q.Version), "") + ") l"
 	}
+	// Filters on one field are alternatives (OR); filters on different
+	// fields all apply (AND).
+	var order []string
+	byField := map[string][]string{}
 	for _, f := range q.Filters {
 		col, ok := p.column(f.Field)
 		if !ok {
@@ -137,12 +141,25 @@ func (s *Store) plan(ctx context.Context, db pgdb.DBTX, c *Catalog, q RowsQuery,
 		typ := castType(col.Type)
 		var ignored string
 		if err := db.QueryRow(ctx, "SELECT CAST($1 AS "+typ+")::text", f.Value).Scan(&ignored); err != nil {
-			if pgdb.IsCode(err, "22P02") || strings.HasPrefix(pgCode(err), "22") {
+			if strings.HasPrefix(pgCode(err), "22") {
 				return nil, errorf(KindInvalid, "el valor «%s» del filtro «%s» no es válido para su tipo (%s)", f.Value, f.Field, col.Type)
 			}
 			return nil, fmt.Errorf("catalog: %s: filter %s: %w", c.Clave, f.Field, err)
 		}
-		p.where = append(p.where, "l."+pgdb.QuoteIdent(col.Field.Name)+" = CAST("+p.arg(f.Value)+" AS "+typ+")")
+		if _, seen := byField[f.Field]; !seen {
+			order = append(order, f.Field)
+		}
+		byField[f.Field] = append(byField[f.Field], f.Value)
+	}
+	for _, name := range order {
+		col, _ := p.column(name)
+		typ := castType(col.Type)
+		q := "l." + pgdb.QuoteIdent(name)
+		if vals := byField[name]; len(vals) == 1 {
+			p.where = append(p.where, q+" = CAST("+p.arg(vals[0])+" AS "+typ+")")
+		} else {
+			p.where = append(p.where, q+" = ANY(CAST("+p.arg(vals)+" AS "+typ+"[]))")
+		}
 	}
 	if t := strings.TrimSpace(q.Text); t != "" {
 		like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(t)

@@ -155,6 +155,12 @@ func TestRowsKeysetPaging(t *testing.T) {
 		}
 		require.Equal(t, want, n)
 
+		p, err = b.store.Rows(b.ctx, c, catalog.RowsQuery{Fields: []string{"id_prueba"}, Filters: []catalog.RowFilter{
+			{Field: "id_prueba", Value: "k0001"}, {Field: "id_prueba", Value: "k0002"}, {Field: "valor", Value: "1001"}}})
+		require.NoError(t, err)
+		require.Len(t, p.Rows, 1, "OR within a field, AND across fields")
+		require.Equal(t, `{"id_prueba":"k0001"}`, string(p.Rows[0]))
+
 		p, err = b.store.Rows(b.ctx, c, catalog.RowsQuery{Offset: 150, Limit: 100})
 		require.NoError(t, err)
 		require.Len(t, p.Rows, len(v2)-150)

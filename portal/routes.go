@@ -16,4 +16,5 @@ func (s *Server) routes() {
 	s.bindCatalogs()
 	s.bindProcedures()
 	s.bindCatalogAPI()
+	s.bindCKAN()
 }
