@@ -9,6 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dgtit-gto/gobdatos/catalog/audit"
 	"github.com/dgtit-gto/gobdatos/catalog/demo"
 	"github.com/dgtit-gto/gobdatos/migrations"
 	"github.com/dgtit-gto/gobdatos/migrations/localpg"
@@ -75,7 +79,7 @@ func (c *devCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error
 			logger.Info("datos de demostración cargados", "dependencias", res.Dependencias, "entidades", res.Entidades, "municipios", res.Municipios)
 		}
 	}
-	if err := ensureSuperAdmin(ctx, account.NewStore(pool), c.AdminLogin); err != nil {
+	if err := ensureSuperAdmin(ctx, pool, c.AdminLogin); err != nil {
 		return err
 	}
 	cfg := c.portalConfig
@@ -91,8 +95,8 @@ func (c *devCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error
 
 // ensureSuperAdmin creates the first Super Administrador when there is none
 // and prints its one-time password: the only time it is ever shown.
-func ensureSuperAdmin(ctx context.Context, users *account.Store, login string) error {
-	n, err := users.CountByProfile(ctx, account.SuperAdmin)
+func ensureSuperAdmin(ctx context.Context, pool *pgxpool.Pool, login string) error {
+	n, err := account.NewStore(pool).CountByProfile(ctx, account.SuperAdmin)
 	if err != nil {
 		return err
 	}
@@ -100,14 +104,22 @@ func ensureSuperAdmin(ctx context.Context, users *account.Store, login string) e
 		return nil
 	}
 	pw := account.GeneratePassword(16)
-	if _, err := users.Create(ctx, account.NewUser{
-		Login:              login,
-		Email:              login + "@localhost",
-		FullName:           "Super Administrador",
-		Profile:            account.SuperAdmin,
-		Password:           pw,
-		MustChangePassword: true,
-	}); err != nil {
+	err = pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		u, err := account.NewStore(tx).Create(ctx, account.NewUser{
+			Login:              login,
+			Email:              login + "@localhost",
+			FullName:           "Super Administrador",
+			Profile:            account.SuperAdmin,
+			Password:           pw,
+			MustChangePassword: true,
+		})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "user.create", ObjectType: "user", ObjectID: fmt.Sprint(u.ID),
+			Detail: map[string]string{"login": u.Login, "profile": string(u.Profile), "via": "dev"}})
+	})
+	if err != nil {
 		if errors.Is(err, account.ErrDuplicate) {
 			return fmt.Errorf("the login %q exists but is not an active Super Administrador: choose another with --admin-login", login)
 		}
