@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,7 +68,8 @@ func chromium() string {
 }
 
 // New starts the portal (with opts applied to its Options) on a fresh
-// migrated database, and a headless Chromium; both end with the test.
+// migrated database, which ends with the test, and the test binary's
+// headless Chromium when not yet running.
 func New(t *testing.T, opts ...func(*portal.Options)) *Env {
 	t.Helper()
 	path := chromium()
@@ -93,23 +95,55 @@ func New(t *testing.T, opts ...func(*portal.Options)) *Env {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 
-	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	if os.Geteuid() == 0 {
-		allocOpts = append(allocOpts, chromedp.NoSandbox) // Chromium refuses its sandbox as root
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
-	t.Cleanup(cancelAlloc)
-	// one browser process for the whole test: the first context starts it
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	require.NoError(t, chromedp.Do(browser), "start Chromium at %s", path)
+	browser, err := shared.start(path)
+	require.NoError(t, err, "start Chromium at %s", path)
 	return &Env{Pool: o.Pool, Server: srv, URL: ts.URL, MailDir: t.TempDir(), alloc: browser}
+}
+
+// sharedBrowser is one Chromium per test binary: tests get their own browser
+// contexts (cookies, storage) in it, which costs far less than a process
+// each. chromedp starts it with Pdeathsig, so it ends with the test binary.
+type sharedBrowser struct {
+	once sync.Once
+	ctx  context.Context
+	err  error
+}
+
+var shared sharedBrowser
+
+func (s *sharedBrowser) start(path string) (context.Context, error) {
+	s.once.Do(func() {
+		removeStale()
+		dir, err := os.MkdirTemp("", "gobdatos-browsertest-")
+		if err != nil {
+			s.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Flag("headless", true),
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.UserDataDir(dir),
+		)
+		if os.Geteuid() == 0 {
+			opts = append(opts, chromedp.NoSandbox) // Chromium refuses its sandbox as root
+		}
+		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+		s.ctx, _ = chromedp.NewContext(alloc)
+		s.err = chromedp.Do(s.ctx) // the first action starts the browser
+	})
+	return s.ctx, s.err
+}
+
+// removeStale deletes the profile folders of earlier test runs.
+func removeStale() {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), "gobdatos-browsertest-*"))
+	for _, dir := range old {
+		if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 // Password is the password User gives login.
