@@ -17,4 +17,5 @@ func (s *Server) routes() {
 	s.bindProcedures()
 	s.bindCatalogAPI()
 	s.bindCKAN()
+	s.bindLoads()
 }

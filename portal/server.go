@@ -18,6 +18,7 @@ import (
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
 	"github.com/dgtit-gto/gobdatos/connectors/keyring"
+	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	SignInThrottle account.Throttle
 	// Nomenclature are the DAID naming rules; nil takes the built-in ones.
 	Nomenclature *nomenclature.Rules
+	// Loads runs catalog loads in the background; nil builds one on Pool
+	// that runs two at a time.
+	Loads *pipeline.Runner
 	// Catalogs is the catalog registry; nil builds one on Pool that checks
 	// definitions with Nomenclature.
 	Catalogs *catalog.Store
@@ -117,6 +121,9 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 		opts.Catalogs = catalog.NewStore(opts.Pool, catalog.Nomenclature(rules))
+	}
+	if opts.Loads == nil {
+		opts.Loads = pipeline.NewRunner(&pipeline.Loader{Pool: opts.Pool, Logger: opts.Logger}, 2)
 	}
 	pg, err := parsePages()
 	if err != nil {
