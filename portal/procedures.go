@@ -167,14 +167,16 @@ func (s *Server) tramitesList(c *echo.Context) error {
 // inputView is one field of a form as a page shows it.
 type inputView struct {
 	procedure.Field
-	Name, Value, Error string
-	Checked            bool
+	// Name is the form field's name, DOMID its element id (unique on a page
+	// that shows several actions' formatos).
+	Name, DOMID, Value, Error string
+	Checked                   bool
 }
 
-func inputs(f procedure.Form, prefix string, values url.Values, problems []procedure.Problem) []inputView {
+func inputs(f procedure.Form, prefix, idPrefix string, values url.Values, problems []procedure.Problem) []inputView {
 	var out []inputView
 	for _, fd := range f.Fields {
-		in := inputView{Field: fd, Name: prefix + fd.ID}
+		in := inputView{Field: fd, Name: prefix + fd.ID, DOMID: idPrefix + fd.ID}
 		if values != nil {
 			in.Value = values.Get(in.Name)
 			in.Checked = values.Get(in.Name) != ""
@@ -267,7 +269,7 @@ func (s *Server) tramiteNew(c *echo.Context) error {
 	page := tramiteNewPage{Def: d}
 	if f, ok := d.Form(d.StartForm); ok {
 		page.Form = &f
-		page.Inputs = inputs(f, "f_", nil, nil)
+		page.Inputs = inputs(f, "f_", "f_", nil, nil)
 	}
 	return s.render(c, http.StatusOK, "tramite_nuevo.html", page)
 }
@@ -297,7 +299,7 @@ func (s *Server) tramiteCreate(c *echo.Context) error {
 	page := tramiteNewPage{Def: d, Obs: in.Observations, Error: r.Message}
 	if hasForm {
 		page.Form = &f
-		page.Inputs = inputs(f, "f_", values, r.Problems)
+		page.Inputs = inputs(f, "f_", "f_", values, r.Problems)
 	}
 	noStore(c)
 	status := http.StatusUnprocessableEntity
@@ -435,7 +437,7 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 		}
 		if f, ok := d.Form(t.Form); ok {
 			av.FormName = f.Clave + " " + f.Name
-			av.Inputs = inputs(f, "f_", vals, problems)
+			av.Inputs = inputs(f, "f_", t.Action+"-", vals, problems)
 		}
 		page.Actions = append(page.Actions, av)
 	}

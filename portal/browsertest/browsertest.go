@@ -325,3 +325,10 @@ func (b *Browser) SignOut() int {
 	b.t.Helper()
 	return b.Click("#nav-salir")
 }
+
+// Wait waits until the page has an element that matches sel (one a script
+// adds, such as a drawn diagram).
+func (b *Browser) Wait(sel string) {
+	b.t.Helper()
+	b.do(chromedp.WaitReady(chromedp.CSS(sel)))
+}

@@ -1,0 +1,109 @@
+package browsertest_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/portal"
+	"github.com/dgtit-gto/gobdatos/portal/account"
+	"github.com/dgtit-gto/gobdatos/portal/browsertest"
+	"github.com/dgtit-gto/gobdatos/schemas"
+)
+
+// withProcedures runs the trámites on the portal's database.
+func withProcedures(t *testing.T) func(*portal.Options) {
+	return func(o *portal.Options) {
+		reg, err := procedure.Load(schemas.Procedures())
+		require.NoError(t, err)
+		cal, err := procedure.ParseCalendar("gto.yaml", schemas.Calendar())
+		require.NoError(t, err)
+		eng := procedure.NewEngine(o.Pool, reg, cal)
+		eng.BaseURL = "https://datos.guanajuato.gob.mx"
+		require.NoError(t, eng.Sync(context.Background()))
+		o.Procedures = eng
+	}
+}
+
+// The issue's flow in the browser: an entity files an adoption request, the
+// steward asks for more information, the entity completes it, the steward
+// attends it, and the requester receives the reply.
+func TestAdoptionRequestInTheBrowser(t *testing.T) {
+	t.Parallel()
+	env := browsertest.New(t, withProcedures(t))
+	dep := env.Dependencia(t, "SFIA", "Secretaría de Finanzas, Inversión y Administración")
+	env.User(t, "enlace", account.Publicador, dep)
+	env.User(t, "coordinadora", account.Admin, nil)
+
+	entity := env.Browser(t)
+	require.Equal(t, 200, entity.SignIn("enlace", browsertest.Password("enlace")))
+	require.Equal(t, 200, entity.Open("/procedimientos/ADC-1.3"))
+	require.Contains(t, entity.Text("#actividades"), "Proporcionar los accesos a la base de datos")
+	require.Equal(t, 200, entity.Click("#iniciar"))
+	entity.Fill("#f_nombre_solicitante", "Ana Enlace")
+	entity.Fill("#f_correo", "enlace@guanajuato.gob.mx")
+	entity.Fill("#f_catalogo", "Municipios")
+	entity.Fill("#f_descripcion", "Catálogo de municipios del estado para el padrón.")
+	entity.Select("#f_origen", "Servicio web")
+	require.Equal(t, 422, entity.Click("#enviar"))
+	require.Contains(t, entity.Text("#error-f_catalogo"), "nomenclatura DAID")
+	entity.Fill("#f_catalogo", "cat_municipio")
+	require.Equal(t, 200, entity.Click("#enviar"))
+	require.Equal(t, "Solicitud recibida", entity.Text("#estado"))
+	folio := entity.Text("#folio")
+	require.Regexp(t, `^ADC-1\.3-\d{4}-\d{5}$`, folio)
+
+	steward := env.Browser(t)
+	require.Equal(t, 200, steward.SignIn("coordinadora", browsertest.Password("coordinadora")))
+	require.Equal(t, 200, steward.Open("/tramites"))
+	require.Contains(t, steward.Text("#tramites"), folio)
+	require.Equal(t, 200, steward.Open("/tramites/"+folio))
+	// Mermaid draws the flow (the vendored script, under the CSP).
+	steward.Wait("#diagrama svg")
+	require.True(t, steward.Has("#diagrama svg .current"), "the current state is highlighted")
+	steward.Fill("#obs-solicitar_informacion", "Falta el informe de mecanismos de actualización (F-4).")
+	require.Equal(t, 200, steward.Click("#hacer-solicitar_informacion"))
+	require.Equal(t, "Información complementaria solicitada", steward.Text("#estado"))
+
+	mail := env.Mail(t, "enlace@guanajuato.gob.mx")
+	require.Contains(t, mail, "Falta el informe de mecanismos de actualización (F-4).")
+	require.Contains(t, mail, "/tramites/"+folio)
+
+	require.Equal(t, 200, entity.Open("/tramites/"+folio))
+	entity.Select("#entregar_informe-mecanismo", "Servicio web")
+	entity.Select("#entregar_informe-periodicidad", "Mensual")
+	entity.Fill("#entregar_informe-responsable", "Ana Enlace")
+	entity.Fill("#entregar_informe-correo_responsable", "enlace@guanajuato.gob.mx")
+	require.Equal(t, 200, entity.Click("#hacer-entregar_informe"))
+	require.Equal(t, "Solicitud recibida", entity.Text("#estado"))
+
+	require.Equal(t, 200, steward.Open("/tramites/"+folio))
+	require.Equal(t, 200, steward.Click("#hacer-informacion_completa"))
+	steward.Select("#proporcionar_accesos-tipo_acceso", "Rol en Datosigto")
+	steward.Fill("#proporcionar_accesos-usuario_bd", "ent_sfia")
+	steward.Fill("#proporcionar_accesos-tablas", "cat_municipio")
+	steward.Fill("#proporcionar_accesos-fecha_entrega", "2026-11-26")
+	require.Equal(t, 200, steward.Click("#hacer-proporcionar_accesos"))
+	for _, a := range []string{"conectividad_establecida", "nomenclatura_validada", "instructivo_generado"} {
+		require.Equal(t, 200, steward.Click("#hacer-"+a), a)
+	}
+	require.Equal(t, "Alta en Datosigto (entidad)", steward.Text("#estado"))
+	require.False(t, steward.Has("#hacer-tabla_publicada"), "activity 7 is the entity's")
+
+	require.Equal(t, 200, entity.Open("/tramites/"+folio))
+	require.Equal(t, 200, entity.Click("#hacer-tabla_publicada"))
+
+	require.Equal(t, 200, steward.Open("/tramites/"+folio))
+	require.Equal(t, 200, steward.Click("#hacer-catalogo_registrado"))
+	steward.Fill("#obs-informar_atendida", "El catálogo cat_municipio ya está publicado en el portal.")
+	require.Equal(t, 200, steward.Click("#hacer-informar_atendida"))
+	require.Equal(t, "Solicitud atendida", steward.Text("#estado"))
+	require.Contains(t, steward.Text("#historial"), "Solicitar información complementaria")
+
+	reply := env.Mail(t, "enlace@guanajuato.gob.mx")
+	require.Contains(t, reply, "ha sido atendida")
+	require.Contains(t, reply, "El catálogo cat_municipio ya está publicado en el portal.")
+	require.Contains(t, reply, folio)
+}
