@@ -4,15 +4,19 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/audit"
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
+	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
@@ -72,125 +76,144 @@ type Result struct {
 	Municipios   int
 }
 
-// Seed loads the demo data once: dependencias are upserted by clave; the
-// catalog tables are created and filled only when they do not exist yet, so
-// a second start changes nothing.
-func Seed(ctx context.Context, db pgdb.DBTX) (Result, error) {
-	var res Result
-	err := pgdb.WithTx(ctx, db, func(tx pgx.Tx) error {
-		for _, d := range Dependencias() {
-			tag, err := tx.Exec(ctx, `
-				INSERT INTO meta.dependencia (clave, nombre, tipo) VALUES ($1, $2, $3)
-				ON CONFLICT (clave) DO NOTHING`, d.Clave, d.Nombre, d.Tipo)
-			if err != nil {
-				return fmt.Errorf("demo: dependencia %s: %w", d.Clave, err)
-			}
-			res.Dependencias += int(tag.RowsAffected())
-		}
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT to_regclass('cat.cat_municipio') IS NOT NULL`).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			return nil
-		}
-		ms, err := Municipios()
+//go:embed cat_entidad.json
+var entidadJSON []byte
+
+//go:embed cat_municipio.json
+var municipioJSON []byte
+
+// Definitions returns the definitions of the demo catalogs, entidad first.
+func Definitions() ([]tableschema.Resource, error) {
+	var out []tableschema.Resource
+	for _, raw := range [][]byte{entidadJSON, municipioJSON} {
+		res, err := tableschema.Parse(bytes.NewReader(raw))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("demo: definition: %w", err)
 		}
-		if _, err := tx.Exec(ctx, catalogDDL); err != nil {
-			return fmt.Errorf("demo: create catalogs: %w", err)
-		}
-		now := time.Now()
-		seen := map[string]bool{}
-		var entidades [][]any
-		for _, m := range ms {
-			if !seen[m.CveEntidad] {
-				seen[m.CveEntidad] = true
-				entidades = append(entidades, []any{m.CveEntidad, m.NomEntidad, m.NomAbrEntidad, now})
-			}
-		}
-		n, err := tx.CopyFrom(ctx, pgx.Identifier{"cat", "cat_entidad"},
-			[]string{"id_entidad", "nombre", "abreviatura", "fecha_alta"}, pgx.CopyFromRows(entidades))
-		if err != nil {
-			return fmt.Errorf("demo: load cat_entidad: %w", err)
-		}
-		res.Entidades = int(n)
-		rows := make([][]any, len(ms))
-		for i, m := range ms {
-			// INEGI writes "----" where a municipality (the alcaldías of
-			// Mexico City) has no cabecera: that is a missing value.
-			var cabecera, nomCabecera *string
-			if m.CveCabecera != "----" && m.CveCabecera != "" {
-				cabecera, nomCabecera = &m.CveCabecera, &m.NomCabecera
-			}
-			rows[i] = []any{m.CveCompleta, m.CveEntidad, m.CveMunicipio, m.NomMunicipio, cabecera, nomCabecera,
-				m.PoblacionTotal, m.PoblacionMasculina, m.PoblacionFemenina, m.ViviendasHabitadas, now}
-		}
-		n, err = tx.CopyFrom(ctx, pgx.Identifier{"cat", "cat_municipio"},
-			[]string{"id_municipio", "id_entidad", "clave_municipio", "nombre", "clave_cabecera", "nombre_cabecera",
-				"poblacion_total", "poblacion_masculina", "poblacion_femenina", "viviendas_habitadas", "fecha_alta"},
-			pgx.CopyFromRows(rows))
-		if err != nil {
-			return fmt.Errorf("demo: load cat_municipio: %w", err)
-		}
-		res.Municipios = int(n)
-		if _, err := tx.Exec(ctx, "ANALYZE cat.cat_entidad; ANALYZE cat.cat_municipio"); err != nil {
-			return fmt.Errorf("demo: analyze: %w", err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{
-			Action: "demo.seed", ObjectType: "catalog", ObjectID: "cat_municipio",
-			Detail: map[string]int{"entidades": res.Entidades, "municipios": res.Municipios},
-		})
-	})
-	return res, err
+		out = append(out, res)
+	}
+	return out, nil
 }
 
-const catalogDDL = `
-CREATE TABLE cat.cat_entidad (
-    id_entidad          varchar(2) PRIMARY KEY CHECK (id_entidad ~ '^[0-9]{2}$'),
-    nombre              varchar(100) NOT NULL,
-    abreviatura         varchar(20) NOT NULL,
-    activo              boolean NOT NULL DEFAULT true,
-    fecha_alta          timestamptz NOT NULL DEFAULT now(),
-    fecha_modificacion  timestamptz
-);
-COMMENT ON TABLE cat.cat_entidad IS 'Entidades federativas de México según el Marco Geoestadístico del INEGI.';
-COMMENT ON COLUMN cat.cat_entidad.id_entidad IS 'Clave INEGI de la entidad federativa, dos dígitos con cero a la izquierda.';
-COMMENT ON COLUMN cat.cat_entidad.nombre IS 'Nombre oficial de la entidad federativa.';
-COMMENT ON COLUMN cat.cat_entidad.abreviatura IS 'Abreviatura INEGI de la entidad.';
-COMMENT ON COLUMN cat.cat_entidad.activo IS 'Indica si el registro está vigente.';
-COMMENT ON COLUMN cat.cat_entidad.fecha_alta IS 'Fecha y hora en que se dio de alta el registro.';
-COMMENT ON COLUMN cat.cat_entidad.fecha_modificacion IS 'Fecha y hora de la última modificación del registro.';
+// Seed loads the demo data once, through the catalog registry: dependencias
+// are upserted by clave; the catalogs entidad and municipio (owned by INEGI,
+// adopted, published by the platform) are created from their definitions
+// and their first version loaded, only when they are not registered yet,
+// so a second start changes nothing. Tables an older seed created without
+// the registry are registered as they are.
+func Seed(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
+	var res Result
+	for _, d := range Dependencias() {
+		tag, err := pool.Exec(ctx, `
+			INSERT INTO meta.dependencia (clave, nombre, tipo) VALUES ($1, $2, $3)
+			ON CONFLICT (clave) DO NOTHING`, d.Clave, d.Nombre, d.Tipo)
+		if err != nil {
+			return res, fmt.Errorf("demo: dependencia %s: %w", d.Clave, err)
+		}
+		res.Dependencias += int(tag.RowsAffected())
+	}
+	var inegi int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM meta.dependencia WHERE clave = 'INEGI'`).Scan(&inegi); err != nil {
+		return res, fmt.Errorf("demo: dependencia INEGI: %w", err)
+	}
+	rules, err := nomenclature.DefaultRules()
+	if err != nil {
+		return res, err
+	}
+	store := catalog.NewStore(pool, catalog.Nomenclature(rules))
+	defs, err := Definitions()
+	if err != nil {
+		return res, err
+	}
+	ms, err := Municipios()
+	if err != nil {
+		return res, err
+	}
+	meta := catalog.NewCatalog{DependenciaID: inegi, Publish: true, Metadata: catalog.Metadata{
+		Steward: "Coordinación de Datos Maestros (DAID)", Keywords: []string{"inegi", "geografía", "marco geoestadístico"},
+		License: "CC-BY-4.0", Origin: catalog.Adoptado, OriginEntity: "Instituto Nacional de Estadística y Geografía (INEGI)",
+		UpdateMechanism: "Carga de archivo del Catálogo Único de Claves de Áreas Geoestadísticas", Periodicity: "anual",
+	}}
+	loads := [][][]any{entidadRows(ms), municipioRows(ms)}
+	for i, def := range defs {
+		n, err := seedCatalog(ctx, store, def, meta, loads[i])
+		if err != nil {
+			return res, err
+		}
+		if i == 0 {
+			res.Entidades = n
+		} else {
+			res.Municipios = n
+		}
+	}
+	return res, nil
+}
 
-CREATE TABLE cat.cat_municipio (
-    id_municipio         varchar(5) PRIMARY KEY CHECK (id_municipio ~ '^[0-9]{5}$'),
-    id_entidad           varchar(2) NOT NULL REFERENCES cat.cat_entidad (id_entidad),
-    clave_municipio      varchar(3) NOT NULL CHECK (clave_municipio ~ '^[0-9]{3}$'),
-    nombre               varchar(150) NOT NULL,
-    clave_cabecera       varchar(4) CHECK (clave_cabecera ~ '^[0-9]{4}$'),
-    nombre_cabecera      varchar(150),
-    poblacion_total      integer NOT NULL CHECK (poblacion_total >= 0),
-    poblacion_masculina  integer NOT NULL CHECK (poblacion_masculina >= 0),
-    poblacion_femenina   integer NOT NULL CHECK (poblacion_femenina >= 0),
-    viviendas_habitadas  integer NOT NULL CHECK (viviendas_habitadas >= 0),
-    activo               boolean NOT NULL DEFAULT true,
-    fecha_alta           timestamptz NOT NULL DEFAULT now(),
-    fecha_modificacion   timestamptz
-);
-CREATE INDEX cat_municipio_id_entidad_idx ON cat.cat_municipio (id_entidad);
-COMMENT ON TABLE cat.cat_municipio IS 'Municipios de México con su clave geoestadística INEGI (AGEEML) y totales del Censo de Población y Vivienda 2020.';
-COMMENT ON COLUMN cat.cat_municipio.id_municipio IS 'Clave geoestadística completa: entidad (2 dígitos) y municipio (3 dígitos).';
-COMMENT ON COLUMN cat.cat_municipio.id_entidad IS 'Clave de la entidad federativa a la que pertenece el municipio.';
-COMMENT ON COLUMN cat.cat_municipio.clave_municipio IS 'Clave del municipio dentro de su entidad, tres dígitos.';
-COMMENT ON COLUMN cat.cat_municipio.nombre IS 'Nombre oficial del municipio.';
-COMMENT ON COLUMN cat.cat_municipio.clave_cabecera IS 'Clave de la localidad cabecera municipal, cuatro dígitos; vacía en las alcaldías de la Ciudad de México, que no tienen cabecera.';
-COMMENT ON COLUMN cat.cat_municipio.nombre_cabecera IS 'Nombre de la localidad cabecera municipal.';
-COMMENT ON COLUMN cat.cat_municipio.poblacion_total IS 'Población total según el Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.poblacion_masculina IS 'Población masculina según el Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.poblacion_femenina IS 'Población femenina según el Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.viviendas_habitadas IS 'Viviendas particulares habitadas según el Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.activo IS 'Indica si el registro está vigente.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_alta IS 'Fecha y hora en que se dio de alta el registro.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_modificacion IS 'Fecha y hora de la última modificación del registro.';
-`
+// seedCatalog creates (or registers) one demo catalog and loads its first
+// version; it returns the rows loaded, 0 when the catalog already existed.
+func seedCatalog(ctx context.Context, store *catalog.Store, def tableschema.Resource, meta catalog.NewCatalog, rows [][]any) (int, error) {
+	if _, err := store.ByTable(ctx, def.Name); err == nil {
+		return 0, nil
+	} else if !catalog.IsKind(err, catalog.KindNotFound) {
+		return 0, err
+	}
+	var exists bool
+	if err := store.DB().QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, catalog.Schema+"."+def.Name).Scan(&exists); err != nil {
+		return 0, err
+	}
+	if exists {
+		_, err := store.Register(ctx, catalog.System(), def.Name, meta)
+		return 0, err
+	}
+	meta.Resource = def
+	c, err := store.Create(ctx, catalog.System(), meta)
+	if err != nil {
+		return 0, fmt.Errorf("demo: create %s: %w", def.Name, err)
+	}
+	var cols []string
+	for _, f := range def.Schema.Fields {
+		cols = append(cols, f.Name)
+	}
+	var n int64
+	err = pgdb.WithTx(ctx, store.DB(), func(tx pgx.Tx) error {
+		if n, err = tx.CopyFrom(ctx, pgx.Identifier{catalog.Schema, c.Table}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("demo: load %s: %w", c.Table, err)
+		}
+		if _, err := catalog.PublishFirstLoad(ctx, tx, c, catalog.System(), nil); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "ANALYZE "+pgdb.QuoteQualified(catalog.Schema, c.Table)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Action: "demo.seed", ObjectType: "catalog", ObjectID: c.Clave,
+			Detail: map[string]int64{"rows": n}})
+	})
+	return int(n), err
+}
+
+func entidadRows(ms []Municipio) [][]any {
+	seen := map[string]bool{}
+	var out [][]any
+	for _, m := range ms {
+		if !seen[m.CveEntidad] {
+			seen[m.CveEntidad] = true
+			out = append(out, []any{m.CveEntidad, m.NomEntidad, m.NomAbrEntidad})
+		}
+	}
+	return out
+}
+
+func municipioRows(ms []Municipio) [][]any {
+	out := make([][]any, len(ms))
+	for i, m := range ms {
+		// INEGI writes "----" where a municipality (the alcaldías of
+		// Mexico City) has no cabecera: that is a missing value.
+		var cabecera, nomCabecera *string
+		if m.CveCabecera != "----" && m.CveCabecera != "" {
+			cabecera, nomCabecera = &m.CveCabecera, &m.NomCabecera
+		}
+		out[i] = []any{m.CveCompleta, m.CveEntidad, m.CveMunicipio, m.NomMunicipio, cabecera, nomCabecera,
+			m.PoblacionTotal, m.PoblacionMasculina, m.PoblacionFemenina, m.ViviendasHabitadas}
+	}
+	return out
+}
