@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature/introspect"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
@@ -79,9 +81,23 @@ func (c *catalogLintCmd) Run(ctx context.Context, g *Globals) error {
 		defer pool.Close()
 		var tables []nomenclature.Table
 		if c.All {
-			tables, err = introspect.List(ctx, pool, rules.Schema)
+			names, err := introspect.Names(ctx, pool, rules.Schema)
 			if err != nil {
 				return err
+			}
+			progress := isatty.IsTerminal(os.Stderr.Fd())
+			for i, n := range names {
+				if progress {
+					fmt.Fprintf(os.Stderr, "\rRevisando tablas de %s: %d/%d", rules.Schema, i+1, len(names))
+				}
+				t, err := introspect.Read(ctx, pool, rules.Schema, n)
+				if err != nil {
+					return err
+				}
+				tables = append(tables, t)
+			}
+			if progress && len(names) > 0 {
+				fmt.Fprintln(os.Stderr)
 			}
 		} else {
 			schema, name := rules.Schema, c.Table

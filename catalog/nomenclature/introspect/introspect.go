@@ -108,8 +108,8 @@ func Read(ctx context.Context, db pgdb.DBTX, schema, table string) (nomenclature
 	return t, nil
 }
 
-// List describes every table of schema, ordered by name.
-func List(ctx context.Context, db pgdb.DBTX, schema string) ([]nomenclature.Table, error) {
+// Names lists the tables of schema (not partitions), ordered by name.
+func Names(ctx context.Context, db pgdb.DBTX, schema string) ([]string, error) {
 	rows, err := db.Query(ctx, `
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -120,6 +120,15 @@ ORDER BY c.relname COLLATE "C"`, schema)
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("introspect: list %s: %w", pgdb.QuoteIdent(schema), err)
+	}
+	return names, nil
+}
+
+// List describes every table of schema, ordered by name.
+func List(ctx context.Context, db pgdb.DBTX, schema string) ([]nomenclature.Table, error) {
+	names, err := Names(ctx, db, schema)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]nomenclature.Table, 0, len(names))
 	for _, n := range names {
