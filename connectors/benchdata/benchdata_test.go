@@ -6,13 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/stretchr/testify/assert"
@@ -79,58 +74,9 @@ func BenchmarkDecodeCSV(b *testing.B) {
 			require.NoError(b, err)
 			b.SetBytes(info.Size())
 			b.ResetTimer()
-			var peak uint64
-			var elapsed, cpu time.Duration
-			for range b.N {
-				runtime.GC()
-				stop := sampleHeap(&peak)
-				start, cpu0 := time.Now(), cpuTime()
-				st, err := file.Source{Path: path}.Open(context.Background(), connectors.Options{})
-				require.NoError(b, err)
-				var n int64
-				for st.Next() {
-					n += st.RecordBatch().NumRows()
-				}
-				require.NoError(b, st.Err())
-				require.NoError(b, st.Close())
-				elapsed += time.Since(start)
-				cpu += cpuTime() - cpu0
-				stop()
-				require.Equal(b, int64(rows), n)
-			}
-			b.ReportMetric(float64(rows)*float64(b.N)/elapsed.Seconds(), "rows/s")
-			// The machine may be shared: rows per CPU-second says what the
-			// decoder costs whatever else runs.
-			b.ReportMetric(float64(rows)*float64(b.N)/cpu.Seconds(), "rows/cpu-s")
-			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			benchdata.BenchStream(b, int64(rows), func(ctx context.Context) (connectors.Stream, error) {
+				return file.Source{Path: path}.Open(ctx, connectors.Options{})
+			})
 		})
 	}
-}
-
-// sampleHeap records the largest heap (live and not yet collected objects)
-// until stop is called; runtime/metrics reads it without stopping the world.
-func sampleHeap(peak *uint64) (stop func()) {
-	var done atomic.Bool
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for !done.Load() {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > *peak {
-				*peak = v
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return func() { done.Store(true); <-finished }
-}
-
-// cpuTime is the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

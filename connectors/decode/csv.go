@@ -120,6 +120,7 @@ type csvDecoder struct {
 	row       int64 // records read so far, the header included
 	checkUTF8 bool
 	delim     rune
+	dataLen   []int // bytes per column in the last batch
 }
 
 // read returns the next record, its fields checked for UTF-8.
@@ -167,9 +168,20 @@ func (d *csvDecoder) parseError(err error) error {
 func (d *csvDecoder) fill(b *array.RecordBuilder, max int, report func(connectors.RowIssue)) (int, error) {
 	n := 0
 	builders := make([]*array.StringBuilder, len(d.names))
+	if d.dataLen == nil {
+		d.dataLen = make([]int, len(d.names))
+	}
 	for i := range builders {
 		builders[i] = b.Field(i).(*array.StringBuilder)
+		// Sized like the last batch, the buffers do not regrow and copy.
+		builders[i].Reserve(max)
+		builders[i].ReserveData(d.dataLen[i])
 	}
+	defer func() {
+		for i, sb := range builders {
+			d.dataLen[i] = sb.DataLen()
+		}
+	}()
 	for n < max {
 		var rec []string
 		if d.pending != nil {
