@@ -3,10 +3,12 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/connectors/file"
 	conhttp "github.com/dgtit-gto/gobdatos/connectors/http"
+	"github.com/dgtit-gto/gobdatos/connectors/postgres"
 )
 
 // Source builds the connectors.Source a record describes, with its
@@ -38,8 +40,26 @@ func (c Connector) source(cred Credentials, check bool) (connectors.Source, erro
 		return src, nil
 	case "file":
 		return file.Source{Path: c.Address, Options: opt}, nil
+	case "postgres":
+		src := postgres.Source{URL: c.Address, User: cred.User, Password: cred.Password}
+		if IsQuery(c.Object) {
+			src.Query = c.Object
+		} else {
+			src.Table = c.Object
+		}
+		if check {
+			src.Timeout = c.CheckTimeout.Duration()
+		}
+		return src, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrKindUnavailable, c.Kind)
+}
+
+// IsQuery reports whether a connector's object is a query rather than a
+// table name.
+func IsQuery(object string) bool {
+	f := strings.Fields(strings.ToLower(object))
+	return len(f) > 0 && (f[0] == "select" || f[0] == "with" || f[0] == "values" || f[0] == "table")
 }
 
 // ErrKindUnavailable means this build cannot reach connectors of a kind yet.

@@ -151,6 +151,7 @@ func (c *Checker) Connector(ctx context.Context, id int64, force bool) (Result, 
 		return Result{}, err
 	}
 	defer c.release()
+	start := time.Now()
 	conn, err := c.Connectors.Get(ctx, id)
 	if errors.Is(err, registry.ErrNotFound) {
 		return Result{}, ErrSkipped
@@ -170,14 +171,13 @@ func (c *Checker) Connector(ctx context.Context, id int64, force bool) (Result, 
 		res = Result{Status: StatusError, Message: "no se pudieron descifrar las credenciales del conector (¿cambió GOBDATOS_SECRET_KEY sin GOBDATOS_SECRET_KEY_PREVIOUS?)"}
 	default:
 		pctx, cancel := context.WithTimeout(ctx, conn.CheckTimeout.Duration())
-		start := time.Now()
 		res = c.Probe(pctx, conn, cred)
 		cancel()
 		if res.Latency == 0 {
 			res.Latency = time.Since(start)
 		}
 	}
-	if err := c.record(ctx, KindConnector, id, res); err != nil {
+	if err := c.record(ctx, KindConnector, id, start, res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -201,6 +201,7 @@ func (c *Checker) EntityAccess(ctx context.Context, id int64, interval time.Dura
 		return Result{}, err
 	}
 	defer c.release()
+	start := time.Now()
 	cred, err := c.Access.Credentials(ctx, id)
 	if errors.Is(err, access.ErrNotFound) {
 		return Result{}, ErrSkipped
@@ -214,7 +215,7 @@ func (c *Checker) EntityAccess(ctx context.Context, id int64, interval time.Dura
 		res = ProbeRole(pctx, c.DB.Config().ConnConfig, cred)
 		cancel()
 	}
-	if err := c.record(ctx, KindAccess, id, res); err != nil {
+	if err := c.record(ctx, KindAccess, id, start, res); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -223,7 +224,7 @@ func (c *Checker) EntityAccess(ctx context.Context, id int64, interval time.Dura
 // record stores the result, updates the target's state and queues the
 // alert it causes, in one transaction. A target deleted meanwhile keeps no
 // result.
-func (c *Checker) record(ctx context.Context, kind TargetKind, id int64, res Result) error {
+func (c *Checker) record(ctx context.Context, kind TargetKind, id int64, at time.Time, res Result) error {
 	// The check's own context may be nearly spent; the write gets its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -246,9 +247,9 @@ func (c *Checker) record(ctx context.Context, kind TargetKind, id int64, res Res
 		}
 		var checkID int64
 		if err := tx.QueryRow(ctx, `
-			INSERT INTO meta.connectivity_check (`+col+`, dependencia_id, status, latency_ms, message)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			id, st.dependenciaID, res.Status, float64(res.Latency)/float64(time.Millisecond), res.Message).Scan(&checkID); err != nil {
+			INSERT INTO meta.connectivity_check (`+col+`, dependencia_id, checked_at, status, latency_ms, message)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			id, st.dependenciaID, at, res.Status, float64(res.Latency)/float64(time.Millisecond), res.Message).Scan(&checkID); err != nil {
 			return err
 		}
 		return c.alert(ctx, tx, kind, id, checkID, st, res)

@@ -40,7 +40,7 @@ type bundle struct {
 	checker *health.Checker
 }
 
-func setup(t *testing.T, probe health.ConnectorProbe) bundle {
+func setup(t testing.TB, probe health.ConnectorProbe) bundle {
 	t.Helper()
 	pool := pgtest.New(t)
 	_, err := pool.Exec(context.Background(), `
@@ -419,6 +419,33 @@ func TestSourceProbeClassifies(t *testing.T) {
 	} {
 		c, err := b.reg.Create(ctx, registry.Input{Dependencia: "SEG", Name: "Prueba " + tc.name, Kind: "http", Address: tc.url,
 			ExpectedColumns: tc.expect, CheckTimeout: 5}, who)
+		require.NoError(t, err)
+		start := time.Now()
+		res, err := b.checker.Connector(ctx, c.ID, true)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, res.Status, "%s: %s", tc.name, res.Message)
+		require.NotEmpty(t, res.Message)
+		require.Less(t, time.Since(start), 5*time.Second, "%s is classified within its timeout", tc.name)
+	}
+
+	// PostgreSQL sources: the test's own database.
+	_, err := b.pool.Exec(ctx, `CREATE TABLE public.municipio (clave text, nombre text)`)
+	require.NoError(t, err)
+	cfg := b.pool.Config().ConnConfig
+	pgURL := fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
+	for _, tc := range []struct {
+		name, url, object string
+		expect            []string
+		want              string
+	}{
+		{"pg ok", pgURL, "public.municipio", []string{"clave", "nombre"}, health.StatusOK},
+		{"pg query", pgURL, "SELECT clave FROM public.municipio", []string{"clave"}, health.StatusOK},
+		{"pg drift", pgURL, "public.municipio", []string{"clave"}, health.StatusDrift},
+		{"pg missing table", pgURL, "public.no_existe", nil, health.StatusMissing},
+		{"pg refused", "postgres://127.0.0.1:1/datos", "municipio", nil, health.StatusRefused},
+	} {
+		c, err := b.reg.Create(ctx, registry.Input{Dependencia: "SEG", Name: "Prueba " + tc.name, Kind: "postgres", Address: tc.url,
+			Object: tc.object, Credentials: &registry.Credentials{User: cfg.User}, ExpectedColumns: tc.expect, CheckTimeout: 5}, who)
 		require.NoError(t, err)
 		start := time.Now()
 		res, err := b.checker.Connector(ctx, c.ID, true)

@@ -163,8 +163,8 @@ func (j *Jobs) task(t target) func(ctx context.Context) error {
 		} else {
 			_, err = j.Checker.EntityAccess(ctx, t.id, t.interval, false)
 		}
-		if errors.Is(err, ErrSkipped) {
-			return nil
+		if errors.Is(err, ErrSkipped) || ctx.Err() != nil {
+			return nil // skipped, or the scheduler is shutting down
 		}
 		return err
 	}
