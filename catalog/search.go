@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -106,11 +107,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	var res SearchResult
-	if !q.WithoutTotalCount {
-		if err := s.db.QueryRow(ctx, `SELECT count(*)`+summaryFrom+cond, args...).Scan(&res.Total); err != nil {
-			return res, fmt.Errorf("catalog: search count: %w", err)
-		}
-	}
+	countCond, countArgs := cond, slices.Clone(args)
 	order := " ORDER BY c.clave"
 	if tsq != "" && !q.OrderByClaveOnly && q.After == "" {
 		order = " ORDER BY ts_rank_cd(c.search, " + tsq + ") DESC, c.clave"
@@ -127,7 +124,9 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	if limit <= 0 {
 		limit = 50
 	}
-	sql := `SELECT ` + summaryColumns + summaryFrom + cond + order + ` LIMIT ` + arg(limit+1)
+	// The total comes with the page (count(*) over the whole match), in one
+	// round trip.
+	sql := `SELECT ` + summaryColumns + `, count(*) OVER ()` + summaryFrom + cond + order + ` LIMIT ` + arg(limit+1)
 	if q.Offset > 0 {
 		sql += ` OFFSET ` + arg(q.Offset)
 	}
@@ -141,7 +140,7 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 		if err := rows.Scan(&c.ID, &c.Clave, &c.Title, &c.Description, &c.Table, &c.State, &c.DependenciaID,
 			&c.DependenciaClave, &c.DependenciaNombre, &c.Keywords, &c.License, &c.Steward, &c.StewardEmail, &c.UpdateMechanism,
 			&c.Periodicity, &c.CurrentVersion, &c.Rows, &c.LastUpdate, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt,
-			&c.Columns); err != nil {
+			&c.Columns, &res.Total); err != nil {
 			return res, fmt.Errorf("catalog: search: %w", err)
 		}
 		res.Catalogs = append(res.Catalogs, c)
@@ -151,6 +150,13 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	}
 	if len(res.Catalogs) > limit {
 		res.Catalogs, res.More = res.Catalogs[:limit], true
+	}
+	if (q.After != "" || (len(res.Catalogs) == 0 && q.Offset > 0)) && !q.WithoutTotalCount {
+		// After a cursor, or past the end, the page's count is not the
+		// total: count the whole match.
+		if err := s.db.QueryRow(ctx, `SELECT count(*)`+summaryFrom+countCond, countArgs...).Scan(&res.Total); err != nil {
+			return res, fmt.Errorf("catalog: search count: %w", err)
+		}
 	}
 	return res, nil
 }
