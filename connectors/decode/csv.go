@@ -27,6 +27,11 @@ func openCSV(ctx context.Context, br *bufio.Reader, opt connectors.Options, coun
 	if err != nil {
 		return nil, err
 	}
+	var guard *utf8Guard
+	if enc == connectors.EncodingUTF8 {
+		guard = &utf8Guard{r: text}
+		text = guard
+	}
 	tr := bufio.NewReaderSize(text, sniffSize+4096)
 	delim := opt.Delimiter
 	if delim == 0 {
@@ -43,7 +48,7 @@ func openCSV(ctx context.Context, br *bufio.Reader, opt connectors.Options, coun
 	r.Comma = delim
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	d := &csvDecoder{r: r, checkUTF8: enc == connectors.EncodingUTF8, delim: delim}
+	d := &csvDecoder{r: r, guard: guard, delim: delim}
 
 	first, err := d.read()
 	if errors.Is(err, io.EOF) {
@@ -114,13 +119,13 @@ func sameNames(a, b []string) bool {
 }
 
 type csvDecoder struct {
-	r         *csv.Reader
-	names     []string
-	pending   []string
-	row       int64 // records read so far, the header included
-	checkUTF8 bool
-	delim     rune
-	dataLen   []int // bytes per column in the last batch
+	r       *csv.Reader
+	names   []string
+	pending []string
+	row     int64      // records read so far, the header included
+	guard   *utf8Guard // nil when the text is decoded from a single-byte encoding
+	delim   rune
+	dataLen []int // bytes per column in the last batch
 }
 
 // read returns the next record, its fields checked for UTF-8.
@@ -133,7 +138,7 @@ func (d *csvDecoder) read() ([]string, error) {
 		return nil, d.parseError(err)
 	}
 	d.row++
-	if d.checkUTF8 {
+	if d.guard != nil && d.guard.bad {
 		for i, f := range rec {
 			if !utf8.ValidString(f) {
 				col := fmt.Sprintf("%d", i+1)
@@ -217,6 +222,68 @@ func (d *csvDecoder) ragged(rec []string) connectors.RowIssue {
 	return connectors.RowIssue{Row: d.row, Column: d.names[len(rec)], Code: connectors.IssueMissingCell,
 		Message: fmt.Sprintf("la fila tiene %d valores y el encabezado %d columnas; falta «%s»; se omitió la fila",
 			len(rec), len(d.names), d.names[len(rec)])}
+}
+
+// utf8Guard validates UTF-8 in bulk as bytes pass on their way to the
+// CSV parser, which is much cheaper than checking every field. Once it sees
+// an invalid sequence, the decoder checks each field of the records parsed
+// from then on — the bad one among them — to say its row and column.
+type utf8Guard struct {
+	r     io.Reader
+	carry []byte // the start of a rune cut at the end of the last read
+	bad   bool
+}
+
+func (g *utf8Guard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if g.bad {
+		return n, err
+	}
+	if n == 0 {
+		if errors.Is(err, io.EOF) && len(g.carry) > 0 {
+			g.bad = true // the text ends inside a rune
+		}
+		return n, err
+	}
+	chunk := p[:n]
+	if len(g.carry) > 0 {
+		// Complete the rune cut at the end of the last read.
+		cut := len(g.carry)
+		joined := append(g.carry, chunk[:min(utf8.UTFMax-cut, len(chunk))]...)
+		if !utf8.FullRune(joined) { // a very short read: still cut
+			g.carry = joined
+			if errors.Is(err, io.EOF) {
+				g.bad = true
+			}
+			return n, err
+		}
+		r, size := utf8.DecodeRune(joined)
+		if r == utf8.RuneError && size <= 1 {
+			g.bad = true
+			return n, err
+		}
+		chunk = chunk[size-cut:]
+		g.carry = g.carry[:0]
+	}
+	// A rune may be cut at the end of the chunk: keep its start for later.
+	tail := 0
+	for i := len(chunk) - 1; i >= 0 && i >= len(chunk)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(chunk[i]) {
+			if !utf8.FullRune(chunk[i:]) {
+				tail = len(chunk) - i
+			}
+			break
+		}
+	}
+	if !utf8.Valid(chunk[:len(chunk)-tail]) {
+		g.bad = true
+		return n, err
+	}
+	g.carry = append(g.carry[:0], chunk[len(chunk)-tail:]...)
+	if errors.Is(err, io.EOF) && len(g.carry) > 0 {
+		g.bad = true // the text ends inside a rune
+	}
+	return n, err
 }
 
 // textReader returns r decoded to UTF-8 and the encoding it was read as,

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -341,4 +343,44 @@ func FuzzCSV(f *testing.F) {
 		}
 		require.Equal(t, rows, st.Progress().Rows)
 	})
+}
+
+// FuzzUTF8Guard: a source declared UTF-8 ends in an error exactly when it
+// is not valid UTF-8, however its bytes arrive (tiny reads cut runes).
+func FuzzUTF8Guard(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "a\nCos\xc3\xado\n", "a\nCos\xedo\n", "a\n\xe2\x82", "a\n\"\xf0\x9f\x98\x80\"\n"} {
+		f.Add([]byte(s), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, src []byte, step uint8) {
+		st, err := decode.Open(context.Background(), decode.Input{R: &trickle{b: src, step: int(step%7) + 1}},
+			connectors.Options{Format: "csv", Encoding: "utf-8", Delimiter: ',', BatchSize: 2})
+		if err == nil {
+			for st.Next() {
+			}
+			err = st.Err()
+			_ = st.Close()
+		}
+		valid := utf8.Valid(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")))
+		if !valid {
+			require.Error(t, err, "invalid UTF-8 must be reported")
+		}
+		if valid && err != nil {
+			require.NotContains(t, err.Error(), "UTF-8 válido")
+		}
+	})
+}
+
+// trickle returns its bytes a few at a time.
+type trickle struct {
+	b    []byte
+	step int
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.step)], r.b)
+	r.b = r.b[n:]
+	return n, nil
 }
