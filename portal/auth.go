@@ -115,17 +115,21 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		api := isAPI(req.URL.Path)
 		if seed == "" && !api {
-			seed = "a:" + s.anonSeed(c)
+			if ck, err := c.Cookie(anonCookie); err == nil && len(ck.Value) >= 20 {
+				seed = "a:" + ck.Value
+			}
 		}
 		if seed != "" {
 			c.Set(ctxCSRF, s.csrfToken(seed))
 		}
-		if unsafeMethod(req.Method) && seed != "" && (!api || c.Get(ctxAuth) == authSession) && routed(c) {
+		// Pages always need the token on changes; APIs when called with the
+		// session cookie (anonymous API calls carry no authority to abuse).
+		if unsafeMethod(req.Method) && (!api || c.Get(ctxAuth) == authSession) && routed(c) {
 			sent := req.Header.Get(csrfHeader)
 			if sent == "" && !api {
 				sent = c.FormValue(csrfField)
 			}
-			if !hmac.Equal([]byte(sent), []byte(s.csrfToken(seed))) {
+			if seed == "" || !hmac.Equal([]byte(sent), []byte(s.csrfToken(seed))) {
 				return errCSRF
 			}
 		}
@@ -159,16 +163,22 @@ func (s *Server) csrfToken(seed string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// anonSeed returns the visitor's anonymous cookie, setting one when missing.
-func (s *Server) anonSeed(c *echo.Context) string {
-	if ck, err := c.Cookie(anonCookie); err == nil && len(ck.Value) >= 20 {
-		return ck.Value
+// pageCSRF is the CSRF token a page shows: the caller's, or for a visitor
+// without a session a new anonymous cookie's. The cookie is set only with a
+// rendered page (never with static files or API answers), and that answer is
+// kept out of shared caches, so no two visitors ever share it.
+func (s *Server) pageCSRF(c *echo.Context) string {
+	if tok, ok := c.Get(ctxCSRF).(string); ok {
+		return tok
 	}
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
 	s.setCookie(c, anonCookie, v, time.Time{})
-	return v
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	tok := s.csrfToken("a:" + v)
+	c.Set(ctxCSRF, tok)
+	return tok
 }
 
 // secure reports whether the browser reached us over TLS: directly, through

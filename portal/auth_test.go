@@ -262,3 +262,21 @@ func TestLocalPath(t *testing.T) {
 		require.Equal(t, want, localPath(in), in)
 	}
 }
+
+// The anonymous CSRF cookie comes only with a rendered page, never with a
+// static file or an API answer a shared cache might keep.
+func TestAnonymousCSRFCookieOnlyOnPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	for _, path := range []string{"/static/app.css", "/healthz", "/api/v1/openapi.json"} {
+		res, _ := b.client(t).do("GET", path, nil)
+		require.Empty(t, res.Cookies(), path)
+	}
+	res, _ := b.client(t).do("GET", "/entrar", nil)
+	require.Len(t, res.Cookies(), 1)
+	require.Equal(t, anonCookie, res.Cookies()[0].Name)
+	require.Equal(t, "private, no-store", res.Header.Get("Cache-Control"))
+	// without the cookie a form cannot be sent
+	res, _ = b.client(t).do("POST", "/entrar", strings.NewReader("login=x&password=y&csrf=z"), "Content-Type", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}

@@ -100,9 +100,7 @@ func (s *Server) render(c *echo.Context, status int, name string, data any) erro
 		Path:      c.Request().URL.Path,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 	}
-	if tok, ok := c.Get(ctxCSRF).(string); ok {
-		v.CSRF = tok
-	}
+	v.CSRF = s.pageCSRF(c)
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("portal: render %s: %w", name, err)
