@@ -387,10 +387,10 @@ func DetectDelimiter(sample []byte, complete bool) rune {
 			counts[len(rec)]++
 			records++
 		}
-		// The usual field count must hold for most records: a ragged row
+		// The usual field count must hold for two records in three: a ragged row
 		// or two does not hide the delimiter.
 		for fields, n := range counts {
-			if fields > bestFields && n*5 >= records*4 {
+			if fields > bestFields && n*3 >= records*2 {
 				best, bestFields = d, fields
 			}
 		}
