@@ -291,6 +291,7 @@ func TestJSON(t *testing.T) {
 		{name: "declared columns", src: `[{"b":"1","a":"2"}]`, opt: connectors.Options{Columns: []string{"a", "b"}},
 			names: []string{"a", "b"}, rows: [][]string{{"2", "1"}}},
 		{name: "empty array", src: `[]`, err: "no tiene objetos"},
+		{name: "latin1 in JSON", src: "[{\"a\":\"ok\"},{\"a\":\"Cos\xedo\"}]", names: []string{"a"}, err: "fila 2, columna «a», valor «\"Cos\uFFFDo\"»: el texto no es UTF-8 válido"},
 		{name: "not objects", src: `[{"a":1}, 2]`, names: []string{"a"}, err: "fila 2"},
 		{name: "truncated", src: `[{"a":1}, {"a":`, names: []string{"a"}, err: "fila 2"},
 	}

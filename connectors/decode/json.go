@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -100,6 +102,11 @@ func (d *jsonDecoder) object() ([]string, []*string, error) {
 		var raw json.RawMessage
 		if err := d.dec.Decode(&raw); err != nil {
 			return nil, nil, d.syntaxError(err)
+		}
+		if !utf8.Valid(raw) {
+			// encoding/json would silently turn the bytes into U+FFFD.
+			return nil, nil, &connectors.RowError{Row: d.row, Column: key, Value: strings.ToValidUTF8(string(raw), "\uFFFD"),
+				Message: "el texto no es UTF-8 válido; un JSON debe estar en UTF-8"}
 		}
 		keys = append(keys, key)
 		vals = append(vals, cell(raw))
