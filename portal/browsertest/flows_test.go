@@ -109,3 +109,27 @@ func TestWelcomeLink(t *testing.T) {
 func itoa(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
+
+// A temporary password (as `gobdatos dev` and `user reset-password` give)
+// is changed before anything else.
+func TestTemporaryPassword(t *testing.T) {
+	t.Parallel()
+	env := browsertest.New(t)
+	u := env.User(t, "dora", account.Admin, nil)
+	require.NoError(t, account.NewStore(env.Pool).SetPassword(t.Context(), u.ID, "temporal-12345", true))
+
+	b := env.Browser(t)
+	require.Equal(t, 200, b.SignIn("dora", "temporal-12345"))
+	require.Equal(t, "/cuenta", b.Path())
+	require.Contains(t, b.Text("#mensaje"), "Su contraseña es temporal")
+	b.Open("/usuarios")
+	require.Equal(t, "/cuenta", b.Path(), "nothing else until it is changed")
+
+	b.Fill("#current", "temporal-12345")
+	b.Fill("#password", "dora-definitiva-1")
+	b.Fill("#password_confirm", "dora-definitiva-1")
+	require.Equal(t, 200, b.Click("#cambiar-contrasena"))
+	require.Equal(t, "Su contraseña se cambió.", b.Text("#mensaje"))
+	require.Equal(t, 200, b.Open("/usuarios"))
+	require.Equal(t, "/usuarios", b.Path())
+}
