@@ -105,21 +105,12 @@ func (s *Server) apiLoadStart(c *echo.Context) error {
 	var done func()
 	ct := c.Request().Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			return loadProblem("file", "", "falta el archivo en el campo «file»")
-		}
-		path, err := saveUpload(fh.Filename, func() (multipartFile, error) { return fh.Open() })
+		run, err := s.startUpload(c, cat, "file", "dryRun")
 		if err != nil {
 			return err
 		}
-		done = func() { _ = os.RemoveAll(filepath.Dir(path)) }
-		src, req.Source, req.Trigger = file.Source{Path: path}, filepath.Base(fh.Filename), pipeline.Upload
-		if opt, req.DryRun, err = formOptions(c.FormValue("format"), c.FormValue("encoding"), c.FormValue("delimiter"), c.FormValue("dryRun")); err != nil {
-			done()
-			return err
-		}
-		req.RowBase = rowBase(opt.Format, fh.Filename)
+		c.Response().Header().Set("Location", "/api/v1/runs/"+strconv.FormatInt(run.ID, 10))
+		return c.JSON(http.StatusAccepted, run)
 	} else {
 		var in loadRequest
 		if err := json.NewDecoder(c.Request().Body).Decode(&in); err != nil {
@@ -142,6 +133,32 @@ func (s *Server) apiLoadStart(c *echo.Context) error {
 	}
 	c.Response().Header().Set("Location", "/api/v1/runs/"+strconv.FormatInt(run.ID, 10))
 	return c.JSON(http.StatusAccepted, run)
+}
+
+// startUpload starts the load of the file uploaded in the form field
+// fileField (with the fields format, encoding, delimiter and dryField).
+func (s *Server) startUpload(c *echo.Context, cat *catalog.Catalog, fileField, dryField string) (*pipeline.Run, error) {
+	req := pipeline.Request{Catalog: cat, Actor: actorOf(s.caller(c)), RowBase: 2}
+	fh, err := c.FormFile(fileField)
+	if err != nil {
+		return nil, loadProblem(fileField, "", "falta el archivo en el campo «"+fileField+"»")
+	}
+	path, err := saveUpload(fh.Filename, func() (multipartFile, error) { return fh.Open() })
+	if err != nil {
+		return nil, err
+	}
+	done := func() { _ = os.RemoveAll(filepath.Dir(path)) }
+	src := file.Source{Path: path}
+	req.Source, req.Trigger = filepath.Base(fh.Filename), pipeline.Upload
+	opt, dry, err := formOptions(c.FormValue("format"), c.FormValue("encoding"), c.FormValue("delimiter"), c.FormValue(dryField))
+	if err != nil {
+		done()
+		return nil, err
+	}
+	req.DryRun = dry
+	req.RowBase = rowBase(opt.Format, fh.Filename)
+	req.Open = func(ctx context.Context) (pipeline.Stream, error) { return src.Open(ctx, opt) }
+	return s.opts.Loads.Start(c.Request().Context(), req, done)
 }
 
 func loadProblem(field, value, why string) *Problem {

@@ -17,5 +17,6 @@ func (s *Server) routes() {
 	s.bindProcedures()
 	s.bindCatalogAPI()
 	s.bindCKAN()
+	s.bindCatalogForms()
 	s.bindLoads()
 }
