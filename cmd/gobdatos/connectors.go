@@ -13,9 +13,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/access"
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/connectors/registry"
+	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/pipeline/health"
 	"github.com/dgtit-gto/gobdatos/pipeline/namingaudit"
 	"github.com/dgtit-gto/gobdatos/pipeline/schedule"
@@ -109,7 +111,20 @@ func newCheckJobs(cfg portalConfig, pool *pgxpool.Pool, secret []byte, sched *sc
 			return nil, fmt.Errorf("GOBDATOS_NOMENCLATURE_AUDIT: %w", err)
 		}
 	}
-	return &health.Jobs{Sched: sched, Checker: ch, Logger: logger}, nil
+	loads := &health.Loads{Loader: &pipeline.Loader{Pool: pool, Logger: logger}, Catalogs: catalog.NewStore(pool, nil),
+		Connectors: ch.Connectors, Alerts: ch.Alerts, Logger: logger}
+	// Runs orphaned by an instance that died are failed on the leader too,
+	// not only when some instance restarts.
+	if err := sched.Every("recover orphaned loads", 5*time.Minute, func(ctx context.Context) error {
+		n, err := pipeline.RecoverRuns(ctx, pool)
+		if n > 0 {
+			logger.Warn("orphaned loads marked failed", "runs", n)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return &health.Jobs{Sched: sched, Checker: ch, Loads: loads, Logger: logger}, nil
 }
 
 type connectorsCheckCmd struct {

@@ -20,6 +20,7 @@ import (
 // Scheduler is what Jobs needs of pipeline/schedule.Scheduler.
 type Scheduler interface {
 	EveryJob(name string, d time.Duration, first time.Time, task func(ctx context.Context) error) (uuid.UUID, error)
+	CronJob(name, crontab string, task func(ctx context.Context) error) (uuid.UUID, error)
 	Remove(id uuid.UUID) error
 }
 
@@ -31,8 +32,10 @@ const DefaultAccessInterval = 5 * time.Minute
 // without a restart. Every instance keeps the jobs; the scheduler's leader
 // runs them.
 type Jobs struct {
-	Sched          Scheduler
-	Checker        *Checker
+	Sched   Scheduler
+	Checker *Checker
+	// Loads, when set, runs the connectors' scheduled loads (load_cron).
+	Loads          *Loads
 	AccessInterval time.Duration
 	Logger         *slog.Logger
 
@@ -43,14 +46,16 @@ type Jobs struct {
 type scheduled struct {
 	id       uuid.UUID
 	interval time.Duration
+	cron     string
 }
 
 // target is one row the jobs follow.
 type target struct {
-	key      string // "connector:12"
+	key      string // "connector:12", "access:3", "load:12"
 	kind     TargetKind
 	id       int64
 	interval time.Duration
+	cron     string    // loads only
 	due      time.Time // last check + interval: the job keeps the target's rhythm across restarts
 }
 
@@ -80,14 +85,18 @@ func (j *Jobs) targets(ctx context.Context, key string) ([]target, error) {
 		kind, id = k, n
 	}
 	rows, err := j.Checker.DB.Query(ctx, `
-		SELECT 'connector', id, extract(epoch FROM check_interval)::float8, coalesce(last_check_at + check_interval, '-infinity')
+		SELECT 'connector', id, extract(epoch FROM check_interval)::float8, coalesce(last_check_at + check_interval, '-infinity'), ''
 		FROM meta.connector
 		WHERE enabled AND $4 AND ($1 = '' OR ($1 = 'connector' AND id = $2))
 		UNION ALL
-		SELECT 'access', id, $3::float8, coalesce(last_check_at + make_interval(secs => $3), '-infinity')
+		SELECT 'load', id, 0, '-infinity', load_cron
+		FROM meta.connector
+		WHERE enabled AND $5 AND load_cron <> '' AND target_catalog <> '' AND ($1 = '' OR ($1 = 'connector' AND id = $2))
+		UNION ALL
+		SELECT 'access', id, $3::float8, coalesce(last_check_at + make_interval(secs => $3), '-infinity'), ''
 		FROM meta.entity_access
 		WHERE revoked_at IS NULL AND ($1 = '' OR ($1 = 'access' AND id = $2))`,
-		kind, id, j.accessInterval().Seconds(), j.Checker.Probe != nil)
+		kind, id, j.accessInterval().Seconds(), j.Checker.Probe != nil, j.Loads != nil)
 	if err != nil {
 		return nil, fmt.Errorf("health: targets: %w", err)
 	}
@@ -95,7 +104,7 @@ func (j *Jobs) targets(ctx context.Context, key string) ([]target, error) {
 		var t target
 		var secs float64
 		var due pgtype.Timestamptz
-		err := r.Scan(&t.kind, &t.id, &secs, &due)
+		err := r.Scan(&t.kind, &t.id, &secs, &due, &t.cron)
 		t.due = time.Now()
 		if due.Valid && due.InfinityModifier == pgtype.Finite {
 			t.due = due.Time
@@ -122,7 +131,7 @@ func (j *Jobs) Sync(ctx context.Context, key string) error {
 	for _, t := range want {
 		seen[t.key] = true
 		if cur, ok := j.jobs[t.key]; ok {
-			if cur.interval == t.interval {
+			if cur.interval == t.interval && cur.cron == t.cron {
 				continue
 			}
 			if err := j.Sched.Remove(cur.id); err != nil {
@@ -130,14 +139,19 @@ func (j *Jobs) Sync(ctx context.Context, key string) error {
 			}
 			delete(j.jobs, t.key)
 		}
-		id, err := j.Sched.EveryJob("check "+t.key, t.interval, t.due, j.task(t))
+		var id uuid.UUID
+		if t.kind == kindLoad {
+			id, err = j.Sched.CronJob("load "+t.key, t.cron, j.task(t))
+		} else {
+			id, err = j.Sched.EveryJob("check "+t.key, t.interval, t.due, j.task(t))
+		}
 		if err != nil {
 			return err
 		}
-		j.jobs[t.key] = scheduled{id: id, interval: t.interval}
+		j.jobs[t.key] = scheduled{id: id, interval: t.interval, cron: t.cron}
 	}
 	for k, cur := range j.jobs {
-		if seen[k] || (key != "" && k != key) {
+		if seen[k] || (key != "" && k != key && k != loadKey(key)) {
 			continue
 		}
 		if err := j.Sched.Remove(cur.id); err != nil {
@@ -155,12 +169,26 @@ func (j *Jobs) Len() int {
 	return len(j.jobs)
 }
 
+// kindLoad marks a connector's scheduled load among the jobs.
+const kindLoad TargetKind = "load"
+
+// loadKey is the load job that follows a connector's notification.
+func loadKey(key string) string {
+	if rest, ok := strings.CutPrefix(key, "connector:"); ok {
+		return "load:" + rest
+	}
+	return ""
+}
+
 func (j *Jobs) task(t target) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		var err error
-		if t.kind == KindConnector {
+		switch t.kind {
+		case kindLoad:
+			_, err = j.Loads.Run(ctx, t.id)
+		case KindConnector:
 			_, err = j.Checker.Connector(ctx, t.id, false)
-		} else {
+		default:
 			_, err = j.Checker.EntityAccess(ctx, t.id, t.interval, false)
 		}
 		if errors.Is(err, ErrSkipped) || ctx.Err() != nil {
