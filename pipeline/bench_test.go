@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -74,13 +75,23 @@ func benchLoad(b *testing.B) {
 		return c.Clave
 	}
 	env := append(os.Environ(), "DATABASE_URL="+url, "GOBDATOS_LOG_LEVEL=warn")
+	var notes []string
 	ingest := func(clave, source string, extra ...string) (time.Duration, int64) {
 		start := time.Now()
-		cmd := exec.Command(bin, append([]string{"ingest", "--catalog", clave, "--source", source}, extra...)...)
+		cmd := exec.Command(bin, append([]string{"ingest", "--catalog", clave, "--source", source, "--json"}, extra...)...)
 		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		require.NoError(b, err, string(out))
-		return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		cmd.Stderr = os.Stderr
+		require.NoError(b, cmd.Run(), stdout.String())
+		wall := time.Since(start)
+		var run Run
+		require.NoError(b, json.Unmarshal(stdout.Bytes(), &run))
+		require.Equal(b, Succeeded, run.State, run.Error)
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		notes = append(notes, fmt.Sprintf("    %s: etapas open %.1f s, validate %.1f s, keys %.1f s, publish %.1f s; CPU del proceso %.1f s",
+			clave, run.Timings[StageOpen], run.Timings[StageValidate], run.Timings[StageKeys], run.Timings[StagePublish], cpu.Seconds()))
+		return wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
 	}
 	psql := func(script string) time.Duration {
 		start := time.Now()
@@ -134,6 +145,7 @@ func benchLoad(b *testing.B) {
 	fmt.Fprintf(&out, " (meta < 300 MB e igual)\n")
 	fmt.Fprintf(&out, "  recarga con 1%% de filas cambiadas:       %.1f s = %.0f%% de la primera carga (meta ≤ 40%%)\n", tReload.Seconds(), 100*tReload.Seconds()/tLoad.Seconds())
 	fmt.Fprintf(&out, "  tabla PostgreSQL → catálogo nuevo:       gobdatos %.1f s; psql \\copy | psql \\copy %.1f s → %s (meta ≥ 60%%)\n", tPG.Seconds(), tPipe.Seconds(), pct(tPipe, tPG))
+	fmt.Fprintf(&out, "  detalle de gobdatos:\n%s\n", strings.Join(notes, "\n"))
 	fmt.Print(out.String())
 	b.ReportMetric(float64(rows)/tLoad.Seconds(), "rows/s")
 	b.ReportMetric(100*tCopy.Seconds()/tLoad.Seconds(), "%of-psql-copy")
