@@ -332,3 +332,19 @@ func (b *Browser) Wait(sel string) {
 	b.t.Helper()
 	b.do(chromedp.WaitReady(chromedp.CSS(sel)))
 }
+
+// Upload puts the file at path into the file input sel.
+func (b *Browser) Upload(sel, path string) {
+	b.t.Helper()
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path}))
+}
+
+// Attr is the attribute name of the first element that matches sel.
+func (b *Browser) Attr(sel, name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, Timeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).getAttribute(%q) || ''", sel, name)))
+	require.NoError(b.t, err, "attribute %s of %s", name, sel)
+	return v
+}
