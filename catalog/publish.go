@@ -192,27 +192,42 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 		q := pgdb.QuoteIdent(k)
 		keyOut[i] = "coalesce(s." + q + ", l." + q + ") AS " + q
 	}
-	// One hash full join of staging and live finds added, changed and
-	// removed keys in a single pass; work_mem lets it run in memory.
+	// One full join of staging and live finds added, changed and removed
+	// keys in a single pass. Each side carries only its key and a 64-bit
+	// hash of its row (hash_record_extended, equal across text/varchar and
+	// the integer types), so the join's hash table stays small; two rows
+	// with equal hashes are taken as equal (a chance of 2⁻⁶⁴ per changed
+	// row). work_mem lets the join run in memory.
+	// The changed rows' staged values travel in the diff table, so the
+	// live table is written from it without reading staging again.
+	nonKeys := ""
+	if len(sh.nonKeys) > 0 {
+		nonKeys = ", " + list("s", sh.nonKeys)
+	}
+	rowHash := func(alias string) string {
+		return "hash_record_extended(ROW(" + list(alias, sh.cols) + "), 0)"
+	}
 	diffSQL := `
 		SET LOCAL work_mem = '256MB';
 		DROP TABLE IF EXISTS pg_temp.` + diffTable + `;
 		CREATE TEMP TABLE ` + diffTable + ` ON COMMIT DROP AS
-		SELECT d.*, coalesce((SELECT max(h.` + colHasta + `) FROM ` + sh.hist + ` h WHERE ` + sh.join("h", "d") + `), 1) AS since
+		SELECT d.*, coalesce((SELECT max(h.` + colHasta + `) FROM ` + sh.hist + ` h WHERE ` + sh.join("h", "d") + `), 1) AS _since
 		FROM (
-			SELECT ` + strings.Join(keyOut, ", ") + `,
-				CASE WHEN s._in IS NULL THEN 'r' WHEN l._in IS NULL OR NOT l.activo THEN 'a' ELSE 'c' END AS kind
-			FROM (SELECT true AS _in, ` + list("", sh.cols) + ` FROM ` + stg + `) s
-			FULL JOIN (SELECT true AS _in, activo, ` + list("", sh.cols) + ` FROM ` + sh.live + `) l ON ` + sh.join("l", "s") + `
+			SELECT ` + strings.Join(keyOut, ", ") + nonKeys + `,
+				CASE WHEN s._in IS NULL THEN 'r' WHEN l._in IS NULL OR NOT l.activo THEN 'a' ELSE 'c' END AS _kind
+			FROM (SELECT true AS _in, ` + list("s", sh.cols) + `, ` + rowHash("s") + ` AS _h FROM ` + stg + ` s) s
+			FULL JOIN (SELECT true AS _in, l.activo, ` + list("l", sh.keys) + `, ` + rowHash("l") + ` AS _h FROM ` + sh.live + ` l) l
+				ON ` + sh.join("l", "s") + `
 			WHERE CASE WHEN s._in IS NULL THEN l.activo
 			           WHEN l._in IS NULL THEN true
-			           ELSE NOT l.activo OR ROW(` + list("s", sh.cols) + `) IS DISTINCT FROM ROW(` + list("l", sh.cols) + `) END
-		) d`
+			           ELSE NOT l.activo OR s._h <> l._h END
+		) d;
+		ANALYZE pg_temp.` + diffTable
 	if _, err := tx.Exec(ctx, diffSQL); err != nil {
 		return fail("diff", err)
 	}
 	var added, changed, removed int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'a'), count(*) FILTER (WHERE kind = 'c'), count(*) FILTER (WHERE kind = 'r') FROM `+diffTable).
+	if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE _kind = 'a'), count(*) FILTER (WHERE _kind = 'c'), count(*) FILTER (WHERE _kind = 'r') FROM `+diffTable).
 		Scan(&added, &changed, &removed); err != nil {
 		return fail("count", err)
 	}
@@ -224,15 +239,15 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO `+sh.hist+` (`+list("", sh.cols)+`, `+colDesde+`, `+colHasta+`, `+colAusente+`)
-		SELECT `+list("l", sh.cols)+`, d.since, $1, false
+		SELECT `+list("l", sh.cols)+`, d._since, $1, false
 		FROM `+diffTable+` d JOIN `+sh.live+` l ON `+sh.join("l", "d")+`
-		WHERE d.kind IN ('c', 'r') AND d.since < $1`, n); err != nil {
+		WHERE d._kind IN ('c', 'r') AND d._since < $1`, n); err != nil {
 		return fail("history", err)
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO `+sh.hist+` (`+list("", sh.keys)+`, `+colDesde+`, `+colHasta+`, `+colAusente+`)
-		SELECT `+list("d", sh.keys)+`, d.since, $1, true
-		FROM `+diffTable+` d WHERE d.kind = 'a' AND d.since < $1`, n); err != nil {
+		SELECT `+list("d", sh.keys)+`, d._since, $1, true
+		FROM `+diffTable+` d WHERE d._kind = 'a' AND d._since < $1`, n); err != nil {
 		return fail("history", err)
 	}
 	set := []string{"activo = true", "fecha_modificacion = now()"}
@@ -242,16 +257,16 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO `+sh.live+` AS l (`+list("", sh.cols)+`, activo, fecha_alta)
-		SELECT `+list("s", sh.cols)+`, true, now()
-		FROM `+stg+` s JOIN `+diffTable+` d ON `+sh.join("d", "s")+`
-		WHERE d.kind <> 'r'
+		SELECT `+list("d", sh.cols)+`, true, now()
+		FROM `+diffTable+` d
+		WHERE d._kind <> 'r'
 		ON CONFLICT (`+list("", sh.keys)+`) DO UPDATE SET `+strings.Join(set, ", ")); err != nil {
 		return fail("live", err)
 	}
 	if removed > 0 {
 		if _, err := tx.Exec(ctx, `
 			UPDATE `+sh.live+` AS l SET activo = false, fecha_modificacion = now()
-			FROM `+diffTable+` d WHERE d.kind = 'r' AND `+sh.join("l", "d")); err != nil {
+			FROM `+diffTable+` d WHERE d._kind = 'r' AND `+sh.join("l", "d")); err != nil {
 			return fail("remove", err)
 		}
 	}
@@ -266,7 +281,7 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 	} else {
 		var plus, minus string
 		if err := tx.QueryRow(ctx, `
-			SELECT (SELECT coalesce(sum(`+sh.rowHash("l")+`), 0) FROM `+diffTable+` d JOIN `+sh.live+` l ON `+sh.join("l", "d")+` WHERE d.kind <> 'r')::text,
+			SELECT (SELECT coalesce(sum(`+sh.rowHash("l")+`), 0) FROM `+diffTable+` d JOIN `+sh.live+` l ON `+sh.join("l", "d")+` WHERE d._kind <> 'r')::text,
 			       (SELECT coalesce(sum(`+sh.rowHash("h")+`), 0) FROM `+sh.hist+` h WHERE h.`+colHasta+` = $1 AND NOT h.`+colAusente+`)::text`, n).
 			Scan(&plus, &minus); err != nil {
 			return fail("checksum", err)
