@@ -1,12 +1,16 @@
 package nomenclature_test
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
+	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 )
 
 var shape = regexp.MustCompile(`^([a-z0-9]+(_[a-z0-9]+)*)?$`)
@@ -76,6 +80,48 @@ func FuzzNames(f *testing.F) {
 					t.Fatalf("valid name %q got %s", table, fd.Rule)
 				}
 			}
+		}
+	})
+}
+
+// Any definition that parses gives a report without panicking, sorted, with
+// Valid true exactly when no finding is an error.
+func FuzzCheckResource(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/nomenclature/definitions/*.json")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && !strings.HasSuffix(p, ".findings.json") {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"name":"cat.cat_x","schema":{"fields":[{"name":"id_x","type":"varchar(0)"}],"primaryKey":["id_x","id_x"],
+		"foreignKeys":[{"fields":[],"reference":{"resource":"","fields":[]}}]}}`))
+	rules, err := nomenclature.DefaultRules()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, err := tableschema.Parse(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		rep := rules.CheckResource(&res)
+		errs := 0
+		for i, fd := range rep.Findings {
+			if fd.Rule == "" || fd.Message == "" || fd.Object == "" {
+				t.Fatalf("incomplete finding %+v", fd)
+			}
+			if fd.Severity == nomenclature.SeverityError {
+				errs++
+			}
+			if i > 0 {
+				p := rep.Findings[i-1]
+				if p.Object > fd.Object || (p.Object == fd.Object && p.Rule >= fd.Rule) {
+					t.Fatalf("not sorted or repeated: %+v then %+v", p, fd)
+				}
+			}
+		}
+		if rep.Valid != (errs == 0) {
+			t.Fatalf("valid=%v with %d errors", rep.Valid, errs)
 		}
 	})
 }
