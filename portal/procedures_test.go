@@ -12,25 +12,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox/outboxtest"
 	"github.com/dgtit-gto/gobdatos/portal/account"
-	"github.com/dgtit-gto/gobdatos/schemas"
 )
 
 func setupProcedures(t *testing.T) *bundle {
 	t.Helper()
-	reg, err := procedure.Load(schemas.Procedures())
-	require.NoError(t, err)
-	cal, err := procedure.ParseCalendar("gto.yaml", schemas.Calendar())
-	require.NoError(t, err)
 	pool := pgtest.New(t)
-	eng := procedure.NewEngine(pool, reg, cal)
-	eng.BaseURL = "https://datos.guanajuato.gob.mx"
-	require.NoError(t, eng.Sync(context.Background()))
-	return setup(t, Options{Pool: pool, Procedures: eng, SignInThrottle: account.Throttle{PerLogin: 100, PerAddr: 1000, Window: time.Minute}})
+	return setup(t, Options{Pool: pool, Procedures: proceduretest.Engine(t, pool),
+		SignInThrottle: account.Throttle{PerLogin: 100, PerAddr: 1000, Window: time.Minute}})
 }
 
 var folioRe = regexp.MustCompile(`/tramites/(ADC-1\.3-\d{4}-\d{5})`)
@@ -59,6 +52,7 @@ func TestAdoptionRequestEndToEnd(t *testing.T) {
 	t.Parallel()
 	b := setupProcedures(t)
 	dep := b.dependencia(t, "SFIA")
+	proceduretest.PublishedCatalog(t, b.pool, *dep)
 	b.user(t, "enlace", account.Publicador, dep)
 	b.user(t, "coordinadora", account.Admin, nil)
 	b.user(t, "curioso", account.Consulta, b.dependencia(t, "SSG"))

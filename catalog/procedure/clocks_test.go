@@ -67,7 +67,7 @@ func TestIndicators(t *testing.T) {
 	v := byID()
 	require.Equal(t, "No", v["AAM-1.2.modelo"].Value)
 	require.False(t, *v["AAM-1.2.modelo"].Met)
-	require.Equal(t, "0", v["ADC-1.3.catalogos"].Value)
+	require.Equal(t, "1", v["ADC-1.3.catalogos"].Value, "the fixture's cat_municipio")
 	_, dup := v["ALC-1.4.catalogos"]
 	require.False(t, dup, "the same indicator is computed once")
 	require.Equal(t, "—", v["GUP-1.6.tiempo"].Value)
@@ -83,10 +83,10 @@ func TestIndicators(t *testing.T) {
 		c, err = b.engine.Act(ctx, b.steward, c.Folio, in)
 		require.NoError(t, err, in.Action)
 	}
-	// A documented catalog table.
-	_, err = b.pool.Exec(ctx, `CREATE TABLE cat.cat_prueba (id int, nombre text);
-		COMMENT ON TABLE cat.cat_prueba IS 'Prueba'; COMMENT ON COLUMN cat.cat_prueba.id IS 'Id';
-		COMMENT ON COLUMN cat.cat_prueba.nombre IS 'Nombre'; CREATE TABLE cat.cat_sin_doc (id int)`)
+	// A second published catalog, without its data dictionary.
+	_, err = b.pool.Exec(ctx, `CREATE TABLE cat.cat_sin_doc (id int);
+		INSERT INTO meta.catalog (clave, table_name, title, state, definition, dependencia_id, created_by)
+		SELECT 'sin-doc', 'cat_sin_doc', 'Sin documentar', 'publicado', '{}', id, 'prueba' FROM meta.dependencia LIMIT 1`)
 	require.NoError(t, err)
 	// A GUP-1.6 request attended in 2 business hours.
 	g, _ := b.engine.Registry().Latest("GUP-1.6")
@@ -104,7 +104,7 @@ func TestIndicators(t *testing.T) {
 	require.True(t, *v["AAM-1.2.modelo"].Met)
 	require.Contains(t, v["AAM-1.2.modelo"].Detail, c.Folio)
 	require.Equal(t, "1", v["ADC-1.3.catalogos"].Value)
-	require.Contains(t, v["ADC-1.3.catalogos"].Detail, "1 de 2 tablas")
+	require.Contains(t, v["ADC-1.3.catalogos"].Detail, "2 catálogos publicados en el portal; 1 de ellos")
 	require.Equal(t, "2 h", v["GUP-1.6.tiempo"].Value)
 	require.True(t, *v["GUP-1.6.tiempo"].Met)
 

@@ -112,6 +112,8 @@ type Transition struct {
 	// Requires are fields ("form.field") the case must hold once the
 	// action's data is merged.
 	Requires []string `yaml:"requires" json:"requires,omitempty"`
+	// Checks verify fields against the platform (see Engine checks).
+	Checks []CheckRef `yaml:"checks" json:"checks,omitempty"`
 	// Observations: "required" or "" (optional).
 	Observations string `yaml:"observations" json:"observations,omitempty"`
 	// Notify names messages (Messages[].ID) queued when the action is taken.

@@ -30,11 +30,12 @@ type Engine struct {
 
 	mu     sync.Mutex
 	stored map[string]*Definition // versions read back from the database
+	checks map[string]Check
 }
 
 // NewEngine returns an engine over db for the definitions of reg.
 func NewEngine(db pgdb.DBTX, reg *Registry, cal *Calendar) *Engine {
-	return &Engine{db: db, registry: reg, calendar: cal, stored: map[string]*Definition{}}
+	return &Engine{db: db, registry: reg, calendar: cal, stored: map[string]*Definition{}, checks: standardChecks()}
 }
 
 // Registry returns the loaded definitions.
@@ -80,6 +81,14 @@ func refuse(code, format string, args ...any) *Refusal {
 // A file whose content changed without a new version is refused.
 func (e *Engine) Sync(ctx context.Context) error {
 	for _, d := range e.registry.Versions() {
+		for _, t := range d.Transitions {
+			for _, c := range t.Checks {
+				if _, ok := e.checks[c.Check]; !ok {
+					return &DefinitionError{File: d.File, Problems: []string{fmt.Sprintf(
+						"transición «%s»: la verificación %q no existe (%s)", t.Action, c.Check, strings.Join(e.checkNames(), ", "))}}
+				}
+			}
+		}
 		body, err := json.Marshal(d)
 		if err != nil {
 			return fmt.Errorf("procedure: sync %s: %w", d.Key(), err)
@@ -313,6 +322,9 @@ func (e *Engine) act(ctx context.Context, tx pgx.Tx, d *Definition, actor Actor,
 		r := refuse(CodeMissingField, "Para «%s» falta información: %s.", t.Label, strings.Join(missingLabels(missing), "; "))
 		r.Problems = missing
 		return nil, r
+	}
+	if err := e.runChecks(ctx, tx, d, t, c.Data); err != nil {
+		return nil, err
 	}
 
 	now := e.now()

@@ -178,3 +178,46 @@ func TestOpenValidatesTheStartForm(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cases, "refused requests leave nothing behind")
 }
+
+// Steps that claim work on the platform are checked against it: the
+// table must exist in cat and follow the nomenclature, the catalog must be
+// registered.
+func TestChecksAgainstThePlatform(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("ALC-1.4")
+	f1, _ := d.Form("f1")
+	c, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "ALC-1.4", Data: sample(f1)})
+	require.NoError(t, err)
+	for _, a := range []string{"informacion_completa", "fuentes_analizadas", "catalogo_creado", "catalogo_correcto", "aprobar"} {
+		c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: a, LockVersion: c.LockVersion})
+		require.NoError(t, err, a)
+	}
+	_, err = b.pool.Exec(ctx, `CREATE TABLE cat.cat_tipo_documento (id int); CREATE TABLE cat."Cat_Mala" (id int)`)
+	require.NoError(t, err)
+	tests := []struct{ table, want string }{
+		{"cat_no_existe", "la tabla cat.cat_no_existe no existe en Datosigto"},
+		{"cat_tipo_documento", "no cumple la nomenclatura DAID"},
+	}
+	for _, tc := range tests {
+		_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion,
+			Data: map[string]any{"tabla": tc.table}})
+		require.Equal(t, procedure.CodeCheckFailed, refusalCode(t, err), tc.table)
+		require.ErrorContains(t, err, tc.want)
+	}
+	now, err := b.engine.Get(ctx, c.Folio)
+	require.NoError(t, err)
+	require.Equal(t, "alta_datosigto", now.State)
+	require.NotContains(t, now.Data, "alta", "a refused action stores none of its data")
+
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion,
+		Data: map[string]any{"tabla": "cat_municipio"}})
+	require.NoError(t, err)
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "instructivo_generado", LockVersion: c.LockVersion})
+	require.NoError(t, err)
+	_, err = b.pool.Exec(ctx, `UPDATE meta.catalog SET table_name = 'cat_otra' WHERE table_name = 'cat_municipio'`)
+	require.NoError(t, err)
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "catalogo_registrado", LockVersion: c.LockVersion})
+	require.ErrorContains(t, err, "no está registrada como catálogo")
+}

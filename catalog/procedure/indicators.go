@@ -102,19 +102,21 @@ func (e *Engine) modelCurrent(ctx context.Context, now time.Time, v *IndicatorVa
 	return nil
 }
 
-// catalogsPublished counts the tables of schema cat documented in the
-// database itself (a comment on the table and on every column), which is
-// where homologated, published catalogs live; the detail adds how many
-// alta and adopción requests were attended.
+// catalogsPublished counts the catalogs published in the registry
+// (meta.catalog) whose table carries its data dictionary in the database —
+// a comment on the table and on every column; the detail adds the alta and
+// adopción requests attended.
 func (e *Engine) catalogsPublished(ctx context.Context, v *IndicatorValue) error {
-	var documented, tables, attended int
+	var published, documented, attended int
 	err := e.db.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE obj_description(c.oid, 'pg_class') IS NOT NULL AND NOT EXISTS (
-		           SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-		             AND col_description(c.oid, a.attnum) IS NULL)),
-		       count(*)
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'cat' AND c.relkind IN ('r', 'p')`).Scan(&documented, &tables)
+		SELECT count(*),
+		       count(*) FILTER (WHERE cl.oid IS NOT NULL AND obj_description(cl.oid, 'pg_class') IS NOT NULL AND NOT EXISTS (
+		           SELECT 1 FROM pg_attribute a WHERE a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+		             AND col_description(cl.oid, a.attnum) IS NULL))
+		FROM meta.catalog c
+		LEFT JOIN pg_namespace n ON n.nspname = 'cat'
+		LEFT JOIN pg_class cl ON cl.relnamespace = n.oid AND cl.relname = c.table_name AND cl.relkind IN ('r', 'p')
+		WHERE c.state = 'publicado'`).Scan(&published, &documented)
 	if err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func (e *Engine) catalogsPublished(ctx context.Context, v *IndicatorValue) error
 		return err
 	}
 	v.Value = fmt.Sprint(documented)
-	v.Detail = fmt.Sprintf("%d de %d tablas del esquema cat están documentadas (comentario en la tabla y en cada columna); %d solicitudes de alta o adopción atendidas.", documented, tables, attended)
+	v.Detail = fmt.Sprintf("%d catálogos publicados en el portal; %d de ellos con su diccionario de datos completo en Datosigto (comentario en la tabla y en cada columna); %d solicitudes de alta o adopción atendidas.", published, documented, attended)
 	return nil
 }
 

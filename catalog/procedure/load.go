@@ -399,6 +399,14 @@ func (d *Definition) Check() []string {
 				add("%s: el campo requerido %q no existe (formato.campo)", where, f)
 			}
 		}
+		for _, c := range t.Checks {
+			if _, ok := fields[c.Field]; !ok {
+				add("%s: el campo a verificar %q no existe (formato.campo)", where, c.Field)
+			}
+			if c.Check == "" {
+				add("%s: falta el nombre de la verificación", where)
+			}
+		}
 		if t.Observations != "" && t.Observations != "required" {
 			add("%s: «observations» sólo admite required", where)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 	"github.com/dgtit-gto/gobdatos/schemas"
 )
@@ -47,6 +48,7 @@ func setup(t testing.TB) *bundle {
 	b.steward = newUser(t, pool, "coordinadora", "admin", nil)
 	b.entity = newUser(t, pool, "enlace.sfia", "publicador", &sfia)
 	b.outsider = newUser(t, pool, "consulta.ssg", "consulta", &other)
+	proceduretest.PublishedCatalog(t, pool, sfia)
 	return b
 }
 

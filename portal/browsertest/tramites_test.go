@@ -1,30 +1,19 @@
 package browsertest_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 	"github.com/dgtit-gto/gobdatos/portal"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 	"github.com/dgtit-gto/gobdatos/portal/browsertest"
-	"github.com/dgtit-gto/gobdatos/schemas"
 )
 
 // withProcedures runs the trámites on the portal's database.
 func withProcedures(t *testing.T) func(*portal.Options) {
-	return func(o *portal.Options) {
-		reg, err := procedure.Load(schemas.Procedures())
-		require.NoError(t, err)
-		cal, err := procedure.ParseCalendar("gto.yaml", schemas.Calendar())
-		require.NoError(t, err)
-		eng := procedure.NewEngine(o.Pool, reg, cal)
-		eng.BaseURL = "https://datos.guanajuato.gob.mx"
-		require.NoError(t, eng.Sync(context.Background()))
-		o.Procedures = eng
-	}
+	return func(o *portal.Options) { o.Procedures = proceduretest.Engine(t, o.Pool) }
 }
 
 // The flow in the browser: an entity files an adoption request, the
@@ -34,6 +23,7 @@ func TestAdoptionRequestInTheBrowser(t *testing.T) {
 	t.Parallel()
 	env := browsertest.New(t, withProcedures(t))
 	dep := env.Dependencia(t, "SFIA", "Secretaría de Finanzas, Inversión y Administración")
+	proceduretest.PublishedCatalog(t, env.Pool, *dep)
 	env.User(t, "enlace", account.Publicador, dep)
 	env.User(t, "coordinadora", account.Admin, nil)
 
