@@ -200,6 +200,23 @@ func (s *Server) definition(ctx context.Context, f *catalogForm) (*tableschema.R
 	return &res, nil
 }
 
+// reviewed reads the form's definition and checks its names; it shows the
+// form again (shown) when the definition is unreadable or the steward only
+// asked for the review («Revisar nomenclatura»).
+func (s *Server) reviewed(c *echo.Context, f *catalogForm) (res *tableschema.Resource, shown bool, err error) {
+	res, err = s.definition(c.Request().Context(), f)
+	if err != nil {
+		f.Error = err.Error()
+		return nil, true, s.render(c, http.StatusUnprocessableEntity, "catalogo_form.html", *f)
+	}
+	rep := s.opts.Nomenclature.CheckResource(res)
+	f.Report, f.Checked = &rep, true
+	if c.FormValue("accion") != "guardar" {
+		return nil, true, s.render(c, http.StatusOK, "catalogo_form.html", *f)
+	}
+	return res, false, nil
+}
+
 func (s *Server) formError(f *catalogForm, err error) {
 	var ce *catalog.Error
 	if errors.As(err, &ce) {
@@ -216,15 +233,9 @@ func (s *Server) newCatalogSave(c *echo.Context) error {
 	if err := s.fillChoices(c, &f); err != nil {
 		return err
 	}
-	res, err := s.definition(ctx, &f)
-	if err != nil {
-		f.Error = err.Error()
-		return s.render(c, http.StatusUnprocessableEntity, "catalogo_form.html", f)
-	}
-	rep := s.opts.Nomenclature.CheckResource(res)
-	f.Report, f.Checked = &rep, true
-	if c.FormValue("accion") != "guardar" {
-		return s.render(c, http.StatusOK, "catalogo_form.html", f)
+	res, shown, err := s.reviewed(c, &f)
+	if shown || err != nil {
+		return err
 	}
 	def := catalog.NewCatalog{Resource: *res, Clave: f.Clave, Title: f.Title, Description: f.Description,
 		DependenciaID: f.DependenciaID, PublishValidRows: f.PublishValid, Metadata: f.metadata()}
@@ -319,15 +330,9 @@ func (s *Server) editCatalogSave(c *echo.Context) error {
 	}
 	readForm(c, &f)
 	f.Tabla, f.Clave = cat.Table, cat.Clave
-	res, err := s.definition(ctx, &f)
-	if err != nil {
-		f.Error = err.Error()
-		return s.render(c, http.StatusUnprocessableEntity, "catalogo_form.html", f)
-	}
-	rep := s.opts.Nomenclature.CheckResource(res)
-	f.Report, f.Checked = &rep, true
-	if c.FormValue("accion") != "guardar" {
-		return s.render(c, http.StatusOK, "catalogo_form.html", f)
+	res, shown, err := s.reviewed(c, &f)
+	if shown || err != nil {
+		return err
 	}
 	md := f.metadata()
 	e := catalog.Edit{Title: f.Title, Description: f.Description, Metadata: &md, PublishValidRows: &f.PublishValid}
