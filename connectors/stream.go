@@ -85,7 +85,11 @@ func (s *stream) Next() bool {
 		s.done = true
 	default:
 		rec.Release()
-		if ctxErr := s.ctx.Err(); ctxErr != nil && !isRowError(err) {
+		// A cancelled read is reported as such (a database session cut by
+		// the cancellation is not a lost connection), unless the source
+		// already said why (an HTTP body that stalled).
+		var srcErr *SourceError
+		if ctxErr := s.ctx.Err(); ctxErr != nil && !errors.As(err, &srcErr) {
 			err = Interrupted(s.counter.Rows(), ctxErr)
 		}
 		s.err = err
@@ -98,11 +102,6 @@ func (s *stream) Next() bool {
 	s.counter.AddRows(rec.NumRows())
 	s.cur = rec
 	return true
-}
-
-func isRowError(err error) bool {
-	var re *RowError
-	return errors.As(err, &re)
 }
 
 func (s *stream) Close() error {

@@ -96,6 +96,23 @@ func TestQueryAndMaxRows(t *testing.T) {
 	assert.Contains(t, st.Err().Error(), "más filas que el límite de 2500")
 }
 
+// Cancelling the context mid-stream says so, and the session ends.
+func TestCancelMidStream(t *testing.T) {
+	t.Parallel()
+	url, _ := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := postgres.Source{URL: url, Query: "SELECT g, repeat('x', 200) FROM generate_series(1, 300000) g"}.Open(ctx, connectors.Options{BatchSize: 1000})
+	require.NoError(t, err)
+	defer st.Close()
+	require.True(t, st.Next())
+	cancel()
+	for st.Next() {
+	}
+	require.Error(t, st.Err())
+	assert.Contains(t, st.Err().Error(), "la lectura se canceló tras")
+}
+
 // The source's session dies mid-stream (the server terminates it): the
 // stream ends with a Spanish error, never a silent short read.
 func TestConnectionDropsMidStream(t *testing.T) {
