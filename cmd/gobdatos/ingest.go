@@ -19,13 +19,14 @@ import (
 	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/connectors/file"
 	httpsrc "github.com/dgtit-gto/gobdatos/connectors/http"
+	"github.com/dgtit-gto/gobdatos/connectors/mysql"
 	"github.com/dgtit-gto/gobdatos/connectors/postgres"
 	"github.com/dgtit-gto/gobdatos/pipeline"
 )
 
 type ingestCmd struct {
 	Catalog   string `name:"catalog" required:"" help:"Clave of the catalog to load (e.g. municipio)."`
-	Source    string `name:"source" required:"" help:"What to load: a file path, an http(s) URL, or a postgres:// URL (with --table or --query)."`
+	Source    string `name:"source" required:"" help:"What to load: a file path, an http(s) URL, a postgres:// URL, or mysql:// followed by a MySQL DSN (user:pass@tcp(host:3306)/db); databases with --table or --query."`
 	Table     string `name:"table" help:"Table (schema.name) to read from a database source."`
 	Query     string `name:"query" help:"SELECT to read from a database source, instead of --table."`
 	Format    string `name:"format" enum:",csv,json,ndjson,arrow,parquet" default:"" help:"Format of the source: csv, json, ndjson, arrow, parquet (detected when not given)."`
@@ -107,8 +108,14 @@ func (c *ingestCmd) source() (connectors.Source, string, error) {
 		}
 		src := postgres.Source{URL: s, Table: c.Table, Query: c.Query}
 		return src, src.String(), nil
+	case strings.HasPrefix(s, "mysql://"):
+		if (c.Table == "") == (c.Query == "") {
+			return nil, "", fmt.Errorf("un origen MySQL/MariaDB necesita --table o --query (sólo uno)")
+		}
+		src := mysql.Source{DSN: strings.TrimPrefix(s, "mysql://"), Table: c.Table, Query: c.Query}
+		return src, src.String(), nil
 	case strings.Contains(s, "://"):
-		return nil, "", fmt.Errorf("origen «%s» no reconocido: use una ruta de archivo, un URL http(s) o postgres://", strings.SplitN(s, "://", 2)[0]+"://…")
+		return nil, "", fmt.Errorf("origen «%s» no reconocido: use una ruta de archivo, un URL http(s), postgres:// o mysql://", strings.SplitN(s, "://", 2)[0]+"://…")
 	}
 	if _, err := os.Stat(s); err != nil {
 		return nil, "", fmt.Errorf("el archivo «%s» no se puede leer: %w", s, err)

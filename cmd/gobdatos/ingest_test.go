@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -248,4 +250,43 @@ func TestIngestKilledDuringPublication(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT state, error FROM meta.load_run ORDER BY id DESC LIMIT 1`).Scan(&state, &msg))
 	require.Equal(t, "failed", state)
 	require.Contains(t, msg, "se interrumpió")
+}
+
+func TestIngestFromDatabases(t *testing.T) {
+	t.Parallel()
+	b := setupIngest(t)
+	srcURL := pgtest.NewURL(t)
+	src, err := pgxpool.New(b.ctx, srcURL)
+	require.NoError(t, err)
+	defer src.Close()
+	_, err = src.Exec(b.ctx, `CREATE TABLE origen AS SELECT lpad((110010000 + i)::text, 9, '0') AS id_localidad,
+		'Localidad ' || i AS nombre, i * 3 AS poblacion FROM generate_series(1, 500) i`)
+	require.NoError(t, err)
+	r := b.ingest(t, "--source", srcURL, "--table", "origen")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "publicada como versión 1")
+	require.Contains(t, r.stdout, "500 leídas, 500 válidas")
+	r = b.ingest(t, "--source", srcURL)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "--table o --query")
+
+	admin, err := sql.Open("mysql", "root@tcp(127.0.0.1:3306)/?multiStatements=true")
+	require.NoError(t, err)
+	defer admin.Close()
+	if err := admin.Ping(); err != nil {
+		t.Skipf("MariaDB at 127.0.0.1:3306 not reachable: %v", err)
+	}
+	name := fmt.Sprintf("gobdatos_ingest_%d", time.Now().UnixNano())
+	_, err = admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4")
+	require.NoError(t, err)
+	defer admin.Exec("DROP DATABASE " + name)
+	_, err = admin.Exec("USE " + name + `; CREATE TABLE localidad (id_localidad VARCHAR(9) PRIMARY KEY, nombre VARCHAR(120), poblacion INT);
+		INSERT INTO localidad VALUES ('110010001', 'Abasolo', 100), ('110010002', 'Acámbaro', 200), ('110010003', 'Cañada de Caracheo', NULL)`)
+	require.NoError(t, err)
+	r = b.ingest(t, "--source", "mysql://root@tcp(127.0.0.1:3306)/"+name, "--query", "SELECT id_localidad, nombre, poblacion FROM localidad")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "publicada como versión 2")
+	require.Contains(t, r.stdout, "0 altas, 3 modificaciones, 497 bajas")
+	_, rows := b.version(t)
+	require.Equal(t, "110010001=Abasolo=100;110010002=Acámbaro=200;110010003=Cañada de Caracheo=", rows)
 }
