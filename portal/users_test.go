@@ -47,9 +47,13 @@ func setupMatrix(t *testing.T) *matrixBundle {
 		require.NoError(t, err)
 		m.tokens[r] = secret
 	}
-	for login, p := range map[string]account.Profile{"objetivo": account.Consulta, "jefe": account.SuperAdmin} {
+	for _, o := range []struct {
+		login   string
+		profile account.Profile
+	}{{"objetivo", account.Consulta}, {"jefe", account.SuperAdmin}} { // in this order: the paging test reads it
+		login := o.login
 		u, err := account.NewStore(b.pool).Create(context.Background(), account.NewUser{Login: login, Email: login + "@guanajuato.gob.mx",
-			FullName: "Usuario " + login, Profile: p})
+			FullName: "Usuario " + login, Profile: o.profile})
 		require.NoError(t, err)
 		m.ids[login] = u.ID
 	}
