@@ -3,11 +3,14 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/dgtit-gto/gobdatos/connectors"
 	"github.com/dgtit-gto/gobdatos/connectors/file"
 	conhttp "github.com/dgtit-gto/gobdatos/connectors/http"
+	"github.com/dgtit-gto/gobdatos/connectors/mysql"
 	"github.com/dgtit-gto/gobdatos/connectors/postgres"
 )
 
@@ -51,8 +54,41 @@ func (c Connector) source(cred Credentials, check bool) (connectors.Source, erro
 			src.Timeout = c.CheckTimeout.Duration()
 		}
 		return src, nil
+	case "mysql":
+		dsn, err := mysqlDSN(c.Address)
+		if err != nil {
+			return nil, err
+		}
+		src := mysql.Source{DSN: dsn, User: cred.User, Password: cred.Password}
+		if IsQuery(c.Object) {
+			src.Query = c.Object
+		} else {
+			src.Table = c.Object
+		}
+		if check {
+			src.Timeout = c.CheckTimeout.Duration()
+		}
+		return src, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrKindUnavailable, c.Kind)
+}
+
+// mysqlDSN turns mysql://host[:port]/database[?params] into the driver's
+// tcp(host:port)/database[?params].
+func mysqlDSN(address string) (string, error) {
+	u, err := url.Parse(address)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("la dirección MySQL «%s» no es válida", address)
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	dsn := "tcp(" + host + ")/" + strings.TrimPrefix(u.Path, "/")
+	if u.RawQuery != "" {
+		dsn += "?" + u.RawQuery
+	}
+	return dsn, nil
 }
 
 // IsQuery reports whether a connector's object is a query rather than a

@@ -20,8 +20,8 @@ import (
 )
 
 // BenchmarkConnectivity1000 schedules 1,000 connectors at a 1-minute
-// interval against local endpoints — HTTP servers, the test PostgreSQL, and
-// dead ones (closed ports) — and runs the real scheduler for
+// interval against local endpoints — HTTP servers, the test PostgreSQL, the
+// machine's MariaDB, and dead ones (closed ports) — and runs the real scheduler for
 // GOBDATOS_BENCH_MINUTES minutes (default 3). It prints whether every
 // connector was checked every minute, the process's CPU as a share of one
 // core (which includes the in-process HTTP endpoints; PostgreSQL's own CPU is
@@ -69,25 +69,34 @@ func benchConnectivity(b *testing.B, n, minutes int) {
 	require.NoError(b, err)
 	cfg := bd.pool.Config().ConnConfig
 	pgURL := fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable", cfg.Host, cfg.Port, cfg.Database)
+	myURL := mariaDB(b)
 	kinds := map[string]int{}
 	for i := range n {
 		in := registry.Input{Dependencia: []string{"SEG", "SFIA"}[i%2], Name: fmt.Sprintf("Conector %04d", i),
 			CheckInterval: 60, CheckTimeout: 5}
 		switch {
-		case i%10 == 9: // 10 % dead
-			if i%20 == 9 {
+		case i%10 == 9: // 10 % dead: closed HTTP, PostgreSQL and MySQL ports
+			switch i % 30 {
+			case 9:
 				in.Kind, in.Address = "http", deadHTTP.URL+"/datos.json"
-			} else {
+			case 19:
 				in.Kind, in.Address, in.Object = "postgres", "postgres://127.0.0.1:1/datos", "municipio"
-				in.Credentials = &registry.Credentials{User: "nadie"}
+			default:
+				in.Kind, in.Address, in.Object = "mysql", "mysql://127.0.0.1:1/datos", "municipio"
 			}
+			in.Credentials = &registry.Credentials{User: "nadie"}
 			kinds["dead"]++
-		case i%10 < 3: // 27 % PostgreSQL
+		case i%10 < 2: // 20 % PostgreSQL
 			in.Kind, in.Address, in.Object = "postgres", pgURL, "public.municipio"
 			in.Credentials = &registry.Credentials{User: cfg.User}
 			in.ExpectedColumns = []string{"clave", "nombre"}
 			kinds["postgres"]++
-		default: // 63 % HTTP
+		case i%10 < 4: // 20 % MariaDB
+			in.Kind, in.Address, in.Object = "mysql", myURL, "municipio"
+			in.Credentials = &registry.Credentials{User: "root"}
+			in.ExpectedColumns = []string{"clave", "nombre"}
+			kinds["mysql"]++
+		default: // 50 % HTTP
 			in.Kind, in.Address = "http", servers[i%len(servers)].URL+"/municipios.json"
 			in.ExpectedColumns = []string{"clave", "nombre"}
 			kinds["http"]++
@@ -147,8 +156,8 @@ func benchConnectivity(b *testing.B, n, minutes int) {
 	wall := t2.Sub(start)
 	cpuShare := float64(cpu2-cpu0) / float64(wall)
 	steadyShare := float64(cpu2-cpu1) / float64(t2.Sub(t1))
-	fmt.Printf("connectivity: %d connectors (%d http, %d postgres, %d dead) at 1 min for %s; %d checks (%s)\n",
-		n, kinds["http"], kinds["postgres"], kinds["dead"], wall.Round(time.Second), checks, statuses)
+	fmt.Printf("connectivity: %d connectors (%d http, %d postgres, %d mariadb, %d dead) at 1 min for %s; %d checks (%s)\n",
+		n, kinds["http"], kinds["postgres"], kinds["mysql"], kinds["dead"], wall.Round(time.Second), checks, statuses)
 	fmt.Printf("connectivity: connector-minutes without a check: %d of %d; with two or more: %d; slowest dead classified in %.0f ms (timeout 5000)\n",
 		missed, n*minutes, double, slowDead)
 	fmt.Printf("connectivity: CPU %.1f%% of one core over the run, %.1f%% after the first minute (process incl. the in-process HTTP endpoints)\n",

@@ -451,6 +451,30 @@ func TestSourceProbeClassifies(t *testing.T) {
 		res, err := b.checker.Connector(ctx, c.ID, true)
 		require.NoError(t, err, tc.name)
 		require.Equal(t, tc.want, res.Status, "%s: %s", tc.name, res.Message)
+		require.Less(t, time.Since(start), 5*time.Second, "%s is classified within its timeout", tc.name)
+	}
+
+	// MySQL sources: a database of the test's own on the machine's MariaDB.
+	my := mariaDB(t)
+	for _, tc := range []struct {
+		name, url, object, user string
+		expect                  []string
+		want                    string
+	}{
+		{"my ok", my, "municipio", "root", []string{"clave", "nombre"}, health.StatusOK},
+		{"my query", my, "SELECT nombre FROM municipio", "root", []string{"nombre"}, health.StatusOK},
+		{"my drift", my, "municipio", "root", []string{"clave", "nombre", "poblacion"}, health.StatusDrift},
+		{"my missing", my, "no_existe", "root", nil, health.StatusMissing},
+		{"my auth", my, "municipio", "nadie_" + randHex(3), nil, health.StatusAuth},
+		{"my refused", "mysql://127.0.0.1:1/datos", "municipio", "root", nil, health.StatusRefused},
+	} {
+		c, err := b.reg.Create(ctx, registry.Input{Dependencia: "SEG", Name: "Prueba " + tc.name, Kind: "mysql", Address: tc.url,
+			Object: tc.object, Credentials: &registry.Credentials{User: tc.user}, ExpectedColumns: tc.expect, CheckTimeout: 5}, who)
+		require.NoError(t, err)
+		start := time.Now()
+		res, err := b.checker.Connector(ctx, c.ID, true)
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.want, res.Status, "%s: %s", tc.name, res.Message)
 		require.NotEmpty(t, res.Message)
 		require.Less(t, time.Since(start), 5*time.Second, "%s is classified within its timeout", tc.name)
 	}
