@@ -2,6 +2,7 @@ package instructivo_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"regexp"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/instructivo"
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
+	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 )
 
 // pdfText extracts the text of a PDF with pdftotext (poppler-utils).
@@ -65,4 +68,42 @@ func TestMunicipioInstructivo(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.False(t, strings.ContainsRune(text, '\uFFFD'), "no replacement characters")
+}
+
+// TestCreatedMunicipioInstructivo: the catalog created from the definition
+// file through the registry gives an instructivo with every field's name
+// and description, read back from the PDF.
+func TestCreatedMunicipioInstructivo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	var dep int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO meta.dependencia (clave, nombre) VALUES ('IPLANEG', 'Instituto de Planeación, Estadística y Geografía') RETURNING id`).Scan(&dep))
+	rules, err := nomenclature.DefaultRules()
+	require.NoError(t, err)
+	store := catalog.NewStore(pool, catalog.Nomenclature(rules))
+	two, hundred := 2, 100
+	_, err = store.Create(ctx, catalog.System(), catalog.NewCatalog{DependenciaID: dep, Publish: true, Resource: tableschema.Resource{
+		Name: "cat_entidad", Title: "Entidades federativas", Description: "Entidades federativas de México según el INEGI.",
+		Schema: tableschema.Schema{Fields: []tableschema.Field{
+			{Name: "id_entidad", Type: "string", Description: "Clave INEGI de la entidad.", Constraints: tableschema.Constraints{Required: true, MaxLength: &two, Pattern: "[0-9]{2}"}},
+			{Name: "nombre", Type: "string", Description: "Nombre oficial de la entidad.", Constraints: tableschema.Constraints{Required: true, MaxLength: &hundred}},
+		}, PrimaryKey: tableschema.StringList{"id_entidad"}}}})
+	require.NoError(t, err)
+	f, err := os.Open("../../testdata/catalogs/cat_municipio.json")
+	require.NoError(t, err)
+	defer f.Close()
+	def, err := tableschema.Parse(f)
+	require.NoError(t, err)
+	c, err := store.Create(ctx, catalog.System(), catalog.NewCatalog{Resource: def, DependenciaID: dep})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, instructivo.Write(&buf, c, instructivo.Info{Dependencia: "Instituto de Planeación, Estadística y Geografía"}))
+	text := spaces.ReplaceAllString(pdfText(t, buf.Bytes()), " ")
+	for _, f := range def.Schema.Fields {
+		require.Contains(t, text, f.Name)
+		require.Contains(t, text, spaces.ReplaceAllString(f.Description, " "), f.Name)
+	}
+	require.Contains(t, text, "Instituto de Planeación, Estadística y Geografía")
+	require.Contains(t, text, "cat.cat_municipio")
 }
