@@ -3,6 +3,8 @@ package portal
 import (
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,6 +41,9 @@ func (s *Server) bindProcedures() {
 	s.echo.POST("/tramites/nuevo/:clave", s.tramiteCreate, s.requireSignIn)
 	s.echo.GET("/tramites/:folio", s.tramiteShow, s.requireSignIn)
 	s.echo.POST("/tramites/:folio/acciones", s.tramiteAct, s.requireSignIn)
+	s.echo.POST("/tramites/:folio/adjuntos", s.tramiteAttach, s.requireSignIn)
+	s.allowLargeBody("/tramites/:folio/adjuntos")
+	s.echo.GET("/tramites/:folio/adjuntos/:id", s.sendAttachment, s.requireSignIn)
 	s.echo.GET("/procedimientos", s.procedimientosList)
 	s.echo.GET("/procedimientos/:clave", s.procedimientoShow)
 	s.bindProceduresAPI()
@@ -310,17 +315,18 @@ func (s *Server) tramiteCreate(c *echo.Context) error {
 }
 
 type tramitePage struct {
-	Case       *procedure.Case
-	Def        *procedure.Definition
-	State      procedure.State
-	Roles      []string
-	Data       []formData
-	History    []historyRow
-	Actions    []actionView
-	Clocks     []procedure.ClockStatus
-	Diagram    string
-	Error      string
-	GestionURL string
+	Case        *procedure.Case
+	Def         *procedure.Definition
+	State       procedure.State
+	Roles       []string
+	Data        []formData
+	History     []historyRow
+	Actions     []actionView
+	Clocks      []procedure.ClockStatus
+	Attachments []procedure.Attachment
+	Diagram     string
+	Error       string
+	GestionURL  string
 }
 
 type formData struct {
@@ -444,6 +450,9 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 	if page.Clocks, err = eng.CaseClocks(ctx, cs, time.Now()); err != nil {
 		return nil, err
 	}
+	if page.Attachments, err = eng.Attachments(ctx, cs); err != nil {
+		return nil, err
+	}
 	if cs.Short == "GUP-1.6" && cs.State == "gestion" && s.caller(c).Holds(account.ManageUsers) {
 		page.GestionURL = "/usuarios"
 	}
@@ -542,4 +551,54 @@ func (s *Server) procedimientoShow(c *echo.Context) error {
 	}
 	c.Response().Header().Set("Content-Security-Policy", diagramCSP)
 	return s.render(c, http.StatusOK, "procedimiento.html", procedimientoPage{Def: d, Diagram: d.Mermaid("")})
+}
+
+// uploaded reads the file of a multipart form field, bounded.
+func uploaded(c *echo.Context, field string) (string, []byte, error) {
+	fh, err := c.FormFile(field)
+	if err != nil {
+		return "", nil, &Problem{Status: http.StatusUnprocessableEntity, Code: procedure.CodeInvalidData, Title: "La acción no se realizó",
+			Detail: "Elija el documento que desea adjuntar (campo «" + field + "»)."}
+	}
+	r, err := fh.Open()
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	content, err := io.ReadAll(io.LimitReader(r, procedure.MaxAttachment+1))
+	return fh.Filename, content, err
+}
+
+func (s *Server) tramiteAttach(c *echo.Context) error {
+	cs, _, err := s.visibleCase(c, c.Param("folio"))
+	if err != nil {
+		return err
+	}
+	name, content, err := uploaded(c, "archivo")
+	if err != nil {
+		return err
+	}
+	if _, err := s.opts.Procedures.Attach(c.Request().Context(), procedureActor(s.caller(c)), cs.Folio, name, content); err != nil {
+		return refusalProblem(err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/tramites/"+cs.Folio+"#documentos")
+}
+
+// sendAttachment downloads one document of a case (page and API).
+func (s *Server) sendAttachment(c *echo.Context) error {
+	cs, _, err := s.visibleCase(c, c.Param("folio"))
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return refusalProblem(procedure.ErrNotFound)
+	}
+	a, content, err := s.opts.Procedures.AttachmentContent(c.Request().Context(), cs, id)
+	if err != nil {
+		return refusalProblem(err)
+	}
+	noStore(c)
+	c.Response().Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
+	return c.Blob(http.StatusOK, a.ContentType, content)
 }

@@ -47,11 +47,17 @@ type actionJSON struct {
 
 type caseDetail struct {
 	*procedure.Case
-	StateLabel string                  `json:"estado_etiqueta"`
-	Roles      []string                `json:"mis_roles"`
-	Actions    []actionJSON            `json:"acciones"`
-	History    []procedure.Event       `json:"historial"`
-	Clocks     []procedure.ClockStatus `json:"relojes"`
+	StateLabel  string                  `json:"estado_etiqueta"`
+	Roles       []string                `json:"mis_roles"`
+	Actions     []actionJSON            `json:"acciones"`
+	History     []procedure.Event       `json:"historial"`
+	Clocks      []procedure.ClockStatus `json:"relojes"`
+	Attachments []procedure.Attachment  `json:"adjuntos"`
+}
+
+// attachIn documents the multipart upload of a document.
+type attachIn struct {
+	File string `json:"archivo" jsonschema:"required,description=el documento (hasta 20 MiB)"`
 }
 
 // caseOpenIn files a request: the procedure's short key and its start
@@ -84,6 +90,27 @@ func (s *Server) bindProceduresAPI() {
 	s.api(http.MethodPost, "/api/v1/tramites/:folio/acciones", s.apiAct, APIDoc{Summary: "Realizar una acción del trámite (bloqueo optimista con lock_version)", Tag: "tramites", Auth: true,
 		Description: "Una acción no permitida en el estado, un puesto que no la tiene, datos inválidos o faltantes, o un lock_version viejo se rechazan sin cambiar nada (403, 409 o 422).",
 		Body:        caseActIn{}, Response: caseDetail{}}, s.requireSignIn)
+	s.api(http.MethodPost, "/api/v1/tramites/:folio/adjuntos", s.apiAttach, APIDoc{Summary: "Adjuntar un documento al trámite (minuta, lista de asistencia, instructivo…)", Tag: "tramites", Auth: true,
+		Body: attachIn{}, BodyContent: "multipart/form-data", Response: procedure.Attachment{}, Status: http.StatusCreated}, s.requireSignIn)
+	s.allowLargeBody("/api/v1/tramites/:folio/adjuntos")
+	s.api(http.MethodGet, "/api/v1/tramites/:folio/adjuntos/:id", s.sendAttachment, APIDoc{Summary: "Descargar un documento del trámite", Tag: "tramites", Auth: true,
+		ResponseContent: "application/octet-stream"}, s.requireSignIn)
+}
+
+func (s *Server) apiAttach(c *echo.Context) error {
+	cs, _, err := s.visibleCase(c, c.Param("folio"))
+	if err != nil {
+		return err
+	}
+	name, content, err := uploaded(c, "archivo")
+	if err != nil {
+		return err
+	}
+	a, err := s.opts.Procedures.Attach(c.Request().Context(), procedureActor(s.caller(c)), cs.Folio, name, content)
+	if err != nil {
+		return refusalProblem(err)
+	}
+	return c.JSON(http.StatusCreated, a)
 }
 
 func (s *Server) apiProcedures(c *echo.Context) error {
@@ -156,6 +183,12 @@ func (s *Server) caseDetail(c *echo.Context, cs *procedure.Case, roles []string)
 	}
 	if out.Clocks == nil {
 		out.Clocks = []procedure.ClockStatus{}
+	}
+	if out.Attachments, err = eng.Attachments(ctx, cs); err != nil {
+		return out, err
+	}
+	if out.Attachments == nil {
+		out.Attachments = []procedure.Attachment{}
 	}
 	return out, nil
 }

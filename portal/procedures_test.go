@@ -1,8 +1,11 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -238,4 +241,59 @@ func TestProceduresAPI(t *testing.T) {
 		require.Contains(t, doc, `"`+p+`"`)
 	}
 	require.NotContains(t, doc, "#/$defs/")
+}
+
+func TestCaseAttachments(t *testing.T) {
+	t.Parallel()
+	b := setupProcedures(t)
+	dep := b.dependencia(t, "SFIA")
+	enlace := b.user(t, "enlace", account.Publicador, dep)
+	b.user(t, "curioso", account.Consulta, b.dependencia(t, "SSG"))
+	entity, other := b.client(t), b.client(t)
+	entity.signIn("enlace", "enlace-clave-larga")
+	other.signIn("curioso", "curioso-clave-larga")
+	_, secret, err := account.NewStore(b.pool).NewToken(context.Background(), enlace.ID, "prueba", nil)
+	require.NoError(t, err)
+
+	res, _ := entity.post("/tramites/nuevo/GUP-1.6", url.Values{"f_tipo_gestion": {"Alta de nuevo usuario"}, "f_login": {"ana.perez"},
+		"f_nombre_completo": {"Ana Pérez"}, "f_correo": {"ana@guanajuato.gob.mx"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	folio := strings.TrimPrefix(res.Header.Get("Location"), "/tramites/")
+
+	upload := func(cl *client, path string, header ...string) (*http.Response, string) {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		fw, err := w.CreateFormFile("archivo", "oficio.pdf")
+		require.NoError(t, err)
+		_, _ = fw.Write([]byte("%PDF-1.4\noficio de solicitud\n%%EOF"))
+		require.NoError(t, w.Close())
+		return cl.do("POST", path, &body, append([]string{"Content-Type", w.FormDataContentType()}, header...)...)
+	}
+	res, raw := upload(entity, "/api/v1/tramites/"+folio+"/adjuntos", "Authorization", "Bearer "+secret)
+	require.Equal(t, http.StatusCreated, res.StatusCode, raw)
+	var a struct {
+		ID   int64  `json:"id"`
+		Name string `json:"nombre"`
+		Type string `json:"tipo"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &a))
+	require.Equal(t, "oficio.pdf", a.Name)
+	require.Equal(t, "application/pdf", a.Type)
+
+	// The page's form, with the CSRF token.
+	res, raw = upload(entity, "/tramites/"+folio+"/adjuntos", "X-CSRF-Token", entity.csrf())
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, errorText(raw))
+
+	_, page := entity.do("GET", "/tramites/"+folio, nil)
+	require.Equal(t, 2, strings.Count(page, ">oficio.pdf</a>"))
+	res, raw = entity.do("GET", fmt.Sprintf("/tramites/%s/adjuntos/%d", folio, a.ID), nil)
+	require.Equal(t, 200, res.StatusCode)
+	require.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+	require.Contains(t, res.Header.Get("Content-Disposition"), `filename=oficio.pdf`)
+	require.Contains(t, raw, "oficio de solicitud")
+
+	res, _ = other.do("GET", fmt.Sprintf("/tramites/%s/adjuntos/%d", folio, a.ID), nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "someone outside the case gets nothing")
+	res, _ = upload(other, "/tramites/"+folio+"/adjuntos", "X-CSRF-Token", other.csrf())
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
 }

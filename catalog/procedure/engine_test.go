@@ -221,3 +221,34 @@ func TestChecksAgainstThePlatform(t *testing.T) {
 	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "catalogo_registrado", LockVersion: c.LockVersion})
 	require.ErrorContains(t, err, "no está registrada como catálogo")
 }
+
+func TestAttachments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("ARR-1.1")
+	f, _ := d.Form("solicitud")
+	c, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "ARR-1.1", Data: sample(f)})
+	require.NoError(t, err)
+
+	pdf := []byte("%PDF-1.4\nminuta de la reunión\n%%EOF")
+	a, err := b.engine.Attach(ctx, b.steward, c.Folio, `C:\actas\minuta 1.pdf`, pdf)
+	require.NoError(t, err)
+	require.Equal(t, "minuta 1.pdf", a.Name)
+	require.Equal(t, "application/pdf", a.ContentType)
+
+	_, err = b.engine.Attach(ctx, b.outsider, c.Folio, "x.txt", []byte("hola"))
+	require.Equal(t, procedure.CodeForbidden, refusalCode(t, err))
+	_, err = b.engine.Attach(ctx, b.entity, c.Folio, "vacio.txt", nil)
+	require.Equal(t, procedure.CodeInvalidData, refusalCode(t, err))
+
+	list, err := b.engine.Attachments(ctx, c)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	got, content, err := b.engine.AttachmentContent(ctx, c, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, pdf, content)
+	require.Equal(t, a.SHA256, got.SHA256)
+	_, _, err = b.engine.AttachmentContent(ctx, c, a.ID+1000)
+	require.ErrorIs(t, err, procedure.ErrNotFound)
+}
