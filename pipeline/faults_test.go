@@ -111,3 +111,28 @@ func TestLoadFromDatabaseThatDrops(t *testing.T) {
 	require.Contains(t, run.Error, "la lectura del origen falló")
 	require.Equal(t, before, b.live(t, "cat_entidad", "id_entidad, nombre"))
 }
+
+func TestDefaultRowLimitIsTenTimesThePublishedRows(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	c := b.create(t, entidadCatalog, false)
+	limit, err := expectedRows(b.ctx, b.pool, c)
+	require.NoError(t, err)
+	require.EqualValues(t, MinRowLimit, limit, "no data yet: the floor")
+
+	var text strings.Builder
+	text.WriteString("id_entidad,nombre\n")
+	for i := range 12_000 {
+		fmt.Fprintf(&text, "%02d,Entidad %d\n", i%100, i)
+	}
+	// Keys repeat: publish the valid rows to get a version of 100 rows.
+	_, err = b.pool.Exec(b.ctx, `UPDATE meta.catalog SET publish_valid_rows = true WHERE id = $1`, c.ID)
+	require.NoError(t, err)
+	run := b.load(t, "entidad", text.String(), 1000)
+	require.Equal(t, Succeeded, run.State, run.Error)
+	c, err = b.store.ByClave(b.ctx, "entidad")
+	require.NoError(t, err)
+	limit, err = expectedRows(b.ctx, b.pool, c)
+	require.NoError(t, err)
+	require.EqualValues(t, MinRowLimit, limit, "100 rows: still the floor")
+}

@@ -41,7 +41,10 @@ type Request struct {
 	Actor   catalog.Actor
 	// DryRun validates and reports without publishing.
 	DryRun bool
-	// MaxRows stops a source that brings more rows than this (0: no limit).
+	// MaxRows stops a source that brings more rows than this. 0 takes ten
+	// times the rows of the published version (at least 100,000), so that a
+	// runaway source is stopped before it fills the database; no limit for
+	// a catalog without data, or when negative.
 	MaxRows int64
 	// RowBase is the row number of the first data row: 2 for a file with a
 	// header row (Frictionless counts the header as row 1), 1 otherwise.
@@ -94,11 +97,40 @@ func (l *Loader) Run(ctx context.Context, req Request) (*Run, error) {
 		}
 		runID = r.ID
 	}
+	if req.MaxRows == 0 && c.CurrentVersion > 0 {
+		limit, err := expectedRows(ctx, l.Pool, c)
+		if err != nil && l.Logger != nil {
+			l.Logger.Warn("load: no default row limit", "catalog", c.Clave, "err", err)
+		}
+		req.MaxRows = limit
+	}
+	if req.MaxRows < 0 {
+		req.MaxRows = 0
+	}
 	ld := &load{Loader: l, req: req, runID: runID, timings: map[string]float64{}, started: time.Now(),
 		errs: newCollector(l.MaxErrors)}
 	o := ld.run(ctx)
 	ld.finish(ctx, o)
 	return GetRun(context.WithoutCancel(ctx), l.Pool, runID)
+}
+
+// MinRowLimit is the least default row limit of a load (see MaxRows).
+const MinRowLimit = 100_000
+
+// expectedRows is the default row limit of a load into c: ten times the
+// rows of its published version.
+func expectedRows(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog) (int64, error) {
+	versions, err := catalog.NewStore(pool, nil).Versions(ctx, c.ID)
+	if err != nil {
+		return 0, fmt.Errorf("pipeline: versions of %s: %w", c.Clave, err)
+	}
+	limit := int64(MinRowLimit)
+	for _, v := range versions {
+		if v.Number == c.CurrentVersion && 10*v.Rows > limit {
+			limit = 10 * v.Rows
+		}
+	}
+	return limit, nil
 }
 
 func actorID(a catalog.Actor) *int64 {
