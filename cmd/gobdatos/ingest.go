@@ -34,7 +34,7 @@ type ingestCmd struct {
 	Delimiter string `name:"delimiter" help:"CSV delimiter: , ; | or tab (detected when not given)."`
 	NoHeader  bool   `name:"no-header" help:"The CSV has no header row; its columns are the catalog's fields in order."`
 	Token     string `name:"token" env:"GOBDATOS_SOURCE_TOKEN" help:"Bearer token for an http(s) source."`
-	MaxRows   int64  `name:"max-rows" help:"Refuse a source with more rows than this. 0: ten times the rows of the published version (at least 100,000); -1: no limit."`
+	MaxRows   int64  `name:"max-rows" help:"Refuse a source with more rows than this. 0: ten times the rows of the published version (at least 100,000); --max-rows=-1: no limit."`
 	DryRun    bool   `name:"dry-run" help:"Validate and report without publishing."`
 	JSON      bool   `name:"json" help:"Print the run, with its validation report, as JSON."`
 }

@@ -199,7 +199,7 @@ func TestIngestKilledDuringPublication(t *testing.T) {
 
 	// Every row changes, so the publication has work to do.
 	big := b.file(t, "v2.csv", localidades(150000, "Cambiada"))
-	cmd := exec.Command(binary, "ingest", "--catalog", "localidad", "--source", big, "--max-rows", "-1")
+	cmd := exec.Command(binary, "ingest", "--catalog", "localidad", "--source", big, "--max-rows=-1")
 	cmd.Env = cleanEnv("DATABASE_URL=" + b.url)
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
