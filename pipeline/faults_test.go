@@ -96,7 +96,7 @@ func TestLoadFromDatabaseThatDrops(t *testing.T) {
 
 	var dropped atomic.Bool
 	b.loader.ProgressEvery = 20 * time.Millisecond
-	run := b.runSource(t, "entidad", postgres.Source{URL: srcURL, Table: "origen"}, Request{RowBase: 1,
+	run := b.runSource(t, "entidad", postgres.Source{URL: srcURL, Table: "origen"}, Request{RowBase: 1, MaxRows: -1,
 		OnProgress: func(p Progress) {
 			if p.Rows > 0 && !dropped.Load() {
 				dropped.Store(true)
