@@ -235,6 +235,9 @@ func (s *Server) createConnector(c *echo.Context) error {
 	if !u.Can(account.ManageConnectors, &depID) {
 		return forbidden(account.ManageConnectors)
 	}
+	if err := fileKindAllowed(u, in); err != nil {
+		return err
+	}
 	conn, err := s.connectorStore().Create(ctx, in, s.withRequest(c))
 	if err != nil {
 		return connectorProblem(err)
@@ -253,6 +256,9 @@ func (s *Server) updateConnector(c *echo.Context) error {
 	}
 	in, err := decodeConnector(c)
 	if err != nil {
+		return err
+	}
+	if err := fileKindAllowed(s.caller(c), in); err != nil {
 		return err
 	}
 	updated, err := s.connectorStore().Update(c.Request().Context(), conn.ID, in, s.withRequest(c))
@@ -274,4 +280,15 @@ func (s *Server) deleteConnector(c *echo.Context) error {
 		return connectorProblem(err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// fileKindAllowed keeps file connectors — a path on the server — to
+// administrators: anyone else could have the server read its own files.
+func fileKindAllowed(u *account.User, in registry.Input) error {
+	if in.Kind != "file" || u.Can(account.ManageConnectors, nil) {
+		return nil
+	}
+	return &Problem{Status: http.StatusForbidden, Code: "conector_archivo_restringido", Title: "No tiene permiso para esta acción",
+		Detail: "Sólo un Administrador puede registrar conectores de tipo archivo (una ruta del servidor).",
+		Errors: []ProblemItem{{Field: "kind", Value: in.Kind, Message: "reservado a administradores"}}}
 }
