@@ -94,6 +94,10 @@ func newMigrator(pool *pgxpool.Pool, fsys fs.FS, logger *slog.Logger) (*Migrator
 		goose.WithTableName(Table),
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
+		// Areas number their migrations in ranges of their own (0010 the
+		// catalog, 0030 accounts, …), so a database migrated by an earlier
+		// build may lack a file numbered below its newest one: apply it too.
+		goose.WithAllowOutofOrder(true),
 	}
 	if logger != nil {
 		opts = append(opts, goose.WithSlog(logger))
