@@ -95,7 +95,7 @@ func (s *Store) Register(ctx context.Context, actor Actor, table string, def New
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkNames(&full); err != nil {
+	if err := s.checkTable(live); err != nil {
 		return nil, err
 	}
 	for _, cc := range controlDDL {

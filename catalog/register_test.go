@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -70,4 +71,54 @@ func TestRegisterExistingTable(t *testing.T) {
 	require.NoError(t, err)
 	_, err = store.Register(b.ctx, b.super, "Cat_Municipios", catalog.NewCatalog{DependenciaID: b.dep})
 	require.True(t, catalog.IsKind(err, catalog.KindInvalid), err)
+}
+
+// A live table is linted as it is: what a definition rebuilt from it would
+// hide (the control columns' NOT NULL and defaults, a foreign key whose type
+// differs from the key it references) still refuses it.
+func TestRegisterLintsTheLiveTable(t *testing.T) {
+	t.Parallel()
+	rules, err := nomenclature.DefaultRules()
+	require.NoError(t, err)
+	const control = `activo boolean NOT NULL DEFAULT true, fecha_alta timestamptz NOT NULL DEFAULT now(), fecha_modificacion timestamptz`
+	for _, tc := range []struct {
+		name, ddl, rule string
+	}{
+		{"clean", `CREATE TABLE cat.cat_color (id_color varchar(3) PRIMARY KEY, nombre varchar(40) NOT NULL, ` + control + `)`, ""},
+		{"activo may be null", `CREATE TABLE cat.cat_color (id_color varchar(3) PRIMARY KEY, nombre varchar(40) NOT NULL,
+			activo boolean DEFAULT true, fecha_alta timestamptz NOT NULL DEFAULT now(), fecha_modificacion timestamptz)`, "NOM-C07"},
+		{"foreign key of another type", `CREATE TABLE cat.cat_tono (id_tono integer PRIMARY KEY);
+			COMMENT ON TABLE cat.cat_tono IS 'Tonos de prueba del registro.';
+			CREATE TABLE cat.cat_color (id_color varchar(3) PRIMARY KEY, nombre varchar(40) NOT NULL,
+			id_tono bigint REFERENCES cat.cat_tono, ` + control + `)`, "NOM-C"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			store := catalog.NewStore(b.pool, catalog.Nomenclature(rules))
+			_, err := b.pool.Exec(b.ctx, tc.ddl+`;
+				COMMENT ON TABLE cat.cat_color IS 'Colores de prueba del registro.'`)
+			require.NoError(t, err)
+			_, err = b.pool.Exec(b.ctx, `DO $$ DECLARE r record; BEGIN
+				FOR r IN SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+					JOIN pg_namespace n ON n.oid = c.relnamespace
+					WHERE n.nspname = 'cat' AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped LOOP
+					EXECUTE format('COMMENT ON COLUMN cat.%I.%I IS %L', r.relname, r.attname, 'Columna ' || r.attname || ' de prueba.');
+				END LOOP;
+				END $$`)
+			require.NoError(t, err)
+			_, err = store.Register(b.ctx, b.super, "cat_color", catalog.NewCatalog{DependenciaID: b.dep})
+			if tc.rule == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.True(t, catalog.IsKind(err, catalog.KindInvalid), err)
+			var ce *catalog.Error
+			require.ErrorAs(t, err, &ce)
+			require.Contains(t, strings.Join(ce.Details, "\n"), tc.rule)
+			var n int
+			require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM meta.catalog`).Scan(&n))
+			require.Zero(t, n, "a refused table is not registered")
+		})
+	}
 }

@@ -12,15 +12,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dgtit-gto/gobdatos/catalog/audit"
+	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
-// Linter is the nomenclature check run before a catalog is created or its
-// definition changes: ok is false when a finding is an error; findings are
-// Spanish lines (rule, object, message, suggestion) for the person.
-type Linter func(res *tableschema.Resource) (ok bool, findings []string)
+// Linter is the nomenclature check run before a catalog is created, its
+// definition changes, or an existing table is registered: ok is false when a
+// finding is an error; findings are Spanish lines (rule, object, message,
+// suggestion) for the person. A live table is checked as it is (types of
+// foreign keys against their keys, control columns' NOT NULL and defaults),
+// not through a definition rebuilt from it.
+type Linter interface {
+	CheckDefinition(res *tableschema.Resource) (ok bool, findings []string)
+	CheckTable(t nomenclature.Table) (ok bool, findings []string)
+}
 
 // Store is the catalog registry.
 type Store struct {
@@ -41,9 +48,20 @@ func (s *Store) checkNames(res *tableschema.Resource) error {
 	if s.lint == nil {
 		return nil
 	}
-	ok, findings := s.lint(res)
+	ok, findings := s.lint.CheckDefinition(res)
 	if !ok {
 		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("la definición de «%s» no cumple la nomenclatura DAID", res.Name), Details: findings}
+	}
+	return nil
+}
+
+func (s *Store) checkTable(t nomenclature.Table) error {
+	if s.lint == nil {
+		return nil
+	}
+	ok, findings := s.lint.CheckTable(t)
+	if !ok {
+		return &Error{Kind: KindInvalid, Message: fmt.Sprintf("la tabla %s.%s no cumple la nomenclatura DAID", t.Schema, t.Name), Details: findings}
 	}
 	return nil
 }
