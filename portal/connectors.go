@@ -152,16 +152,26 @@ func (s *Server) connectorHealth(c *echo.Context) error {
 }
 
 func (s *Server) uptimeByDependencia(c *echo.Context) error {
-	all, err := health.ByDependencia(c.Request().Context(), s.opts.Pool)
+	out, err := s.visibleDependenciaUptime(c)
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// visibleDependenciaUptime is the uptime of the dependencias the caller may
+// see: his own, or all for administrators.
+func (s *Server) visibleDependenciaUptime(c *echo.Context) ([]health.DependenciaUptime, error) {
+	all, err := health.ByDependencia(c.Request().Context(), s.opts.Pool)
+	if err != nil {
+		return nil, err
 	}
 	out := []health.DependenciaUptime{}
 	scope := connectorScope(s.caller(c))
 	var mine string
 	if scope != nil {
 		if err := s.opts.Pool.QueryRow(c.Request().Context(), `SELECT clave FROM meta.dependencia WHERE id = $1`, *scope).Scan(&mine); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, d := range all {
@@ -169,7 +179,7 @@ func (s *Server) uptimeByDependencia(c *echo.Context) error {
 			out = append(out, d)
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // decodeConnector reads the JSON body of a create or update.
@@ -221,29 +231,39 @@ func (s *Server) createConnector(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	conn, err := s.createConnectorAs(c, in)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/connectors/%d", conn.ID))
+	return c.JSON(http.StatusCreated, conn)
+}
+
+// createConnectorAs registers in for the caller — in his dependencia when
+// it names none — if he may; the API and the form share it.
+func (s *Server) createConnectorAs(c *echo.Context, in registry.Input) (registry.Connector, error) {
 	u := s.caller(c)
 	ctx := c.Request().Context()
 	if in.Dependencia == "" && u.DependenciaID != nil {
 		if err := s.opts.Pool.QueryRow(ctx, `SELECT clave FROM meta.dependencia WHERE id = $1`, *u.DependenciaID).Scan(&in.Dependencia); err != nil {
-			return err
+			return registry.Connector{}, err
 		}
 	}
 	depID, err := s.dependenciaID(ctx, in.Dependencia)
 	if err != nil {
-		return connectorProblem(err)
+		return registry.Connector{}, connectorProblem(err)
 	}
 	if !u.Can(account.ManageConnectors, &depID) {
-		return forbidden(account.ManageConnectors)
+		return registry.Connector{}, forbidden(account.ManageConnectors)
 	}
 	if err := fileKindAllowed(u, in); err != nil {
-		return err
+		return registry.Connector{}, err
 	}
 	conn, err := s.connectorStore().Create(ctx, in, s.withRequest(c))
 	if err != nil {
-		return connectorProblem(err)
+		return registry.Connector{}, connectorProblem(err)
 	}
-	c.Response().Header().Set("Location", fmt.Sprintf("/api/v1/connectors/%d", conn.ID))
-	return c.JSON(http.StatusCreated, conn)
+	return conn, nil
 }
 
 func (s *Server) updateConnector(c *echo.Context) error {
@@ -258,14 +278,27 @@ func (s *Server) updateConnector(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := fileKindAllowed(s.caller(c), in); err != nil {
+	updated, err := s.updateConnectorAs(c, conn, in)
+	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, updated)
+}
+
+// updateConnectorAs changes conn to in if the caller may; the API and the
+// form share it.
+func (s *Server) updateConnectorAs(c *echo.Context, conn registry.Connector, in registry.Input) (registry.Connector, error) {
+	if !s.caller(c).Can(account.ManageConnectors, &conn.DependenciaID) {
+		return registry.Connector{}, forbidden(account.ManageConnectors)
+	}
+	if err := fileKindAllowed(s.caller(c), in); err != nil {
+		return registry.Connector{}, err
 	}
 	updated, err := s.connectorStore().Update(c.Request().Context(), conn.ID, in, s.withRequest(c))
 	if err != nil {
-		return connectorProblem(err)
+		return registry.Connector{}, connectorProblem(err)
 	}
-	return c.JSON(http.StatusOK, updated)
+	return updated, nil
 }
 
 func (s *Server) deleteConnector(c *echo.Context) error {

@@ -13,6 +13,7 @@ func (s *Server) routes() {
 	s.bindAudit()
 	s.bindNomenclature()
 	s.bindConnectors()
+	s.bindConnectorPages()
 	s.bindCatalogs()
 	s.bindProcedures()
 	s.bindCatalogAPI()

@@ -19,6 +19,7 @@ import (
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
 	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/pipeline"
+	"github.com/dgtit-gto/gobdatos/pipeline/health"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -66,6 +67,9 @@ type Options struct {
 	// Procedures runs the trámites (/tramites, /procedimientos); nil
 	// leaves those pages out.
 	Procedures *procedure.Engine
+	// Checker runs «Verificar ahora» on the connector pages; nil builds one
+	// on Pool and Keys (without alert webhooks).
+	Checker *health.Checker
 }
 
 // Server is the portal: an http.Handler plus the means to run it.

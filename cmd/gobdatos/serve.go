@@ -142,11 +142,16 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 	if err != nil {
 		return nil, nil, err
 	}
+	checker, err := cfg.checker(cfg.secretConfig, cfg.BaseURL, pool, secret, logger)
+	if err != nil {
+		return nil, nil, err
+	}
 	mig, err := migrations.New(pool, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	srv, err := portal.New(portal.Options{
+		Checker:        checker,
 		Nomenclature:   rules,
 		Keys:           keys,
 		Pool:           pool,
