@@ -89,37 +89,49 @@ func uptimeText(u health.Uptime) string {
 	return fmt.Sprintf("%.1f %%", *u.Ratio*100)
 }
 
-// summarize reads a connector's last check, uptime and charts.
-func (s *Server) summarize(c *echo.Context, conn registry.Connector) (connectorSummary, error) {
+// summarize reads the connectors' last checks, uptimes and charts, a few
+// queries for all of them.
+func (s *Server) summarize(c *echo.Context, list []registry.Connector) ([]connectorSummary, error) {
 	ctx := c.Request().Context()
-	sum := connectorSummary{Connector: conn, Status: "Sin revisiones", Latency: "—"}
-	last, err := health.History(ctx, s.opts.Pool, health.KindConnector, conn.ID, 1)
+	ids := make([]int64, len(list))
+	for i, conn := range list {
+		ids[i] = conn.ID
+	}
+	last, err := health.LatestOf(ctx, s.opts.Pool, health.KindConnector, ids)
 	if err != nil {
-		return sum, err
+		return nil, err
 	}
-	if len(last) == 1 {
-		sum.Checked, sum.Result = true, last[0].Status
-		sum.Status = health.Message(last[0].Status)
-		sum.Message = last[0].Message
-		sum.Latency = fmt.Sprintf("%.0f ms", last[0].LatencyMS)
-	}
-	up, err := health.TargetUptime(ctx, s.opts.Pool, health.KindConnector, conn.ID)
+	ups, err := health.UptimesOf(ctx, s.opts.Pool, health.KindConnector, ids)
 	if err != nil {
-		return sum, err
-	}
-	for _, u := range up {
-		sum.Uptime = append(sum.Uptime, uptimeText(u))
+		return nil, err
 	}
 	now := time.Now()
-	for _, span := range chartSpans {
-		b, err := health.Buckets(ctx, s.opts.Pool, health.KindConnector, conn.ID, now, span.Step, span.N)
-		if err != nil {
-			return sum, err
+	charts := make([]map[int64][]health.Bucket, len(chartSpans))
+	for i, span := range chartSpans {
+		if charts[i], err = health.BucketsOf(ctx, s.opts.Pool, health.KindConnector, ids, now, span.Step, span.N); err != nil {
+			return nil, err
 		}
-		sum.Charts = append(sum.Charts, uptimeSVG(fmt.Sprintf("grafica-%d-%s", conn.ID, span.Name),
-			fmt.Sprintf("Disponibilidad de «%s», últimas %d barras de %s", conn.Name, span.N, spanName(span.Step)), b, span.Layout))
 	}
-	return sum, nil
+	out := make([]connectorSummary, len(list))
+	for i, conn := range list {
+		sum := connectorSummary{Connector: conn, Status: "Sin revisiones", Latency: "—"}
+		if lc, ok := last[conn.ID]; ok {
+			sum.Checked, sum.Result = true, lc.Status
+			sum.Status = health.Message(lc.Status)
+			sum.Message = lc.Message
+			sum.Latency = fmt.Sprintf("%.0f ms", lc.LatencyMS)
+		}
+		for _, u := range ups[conn.ID] {
+			sum.Uptime = append(sum.Uptime, uptimeText(u))
+		}
+		for j, span := range chartSpans {
+			sum.Charts = append(sum.Charts, uptimeSVG(fmt.Sprintf("grafica-%d-%s", conn.ID, span.Name),
+				fmt.Sprintf("Disponibilidad de «%s», últimas %d barras de %s", conn.Name, span.N, spanName(span.Step)),
+				charts[j][conn.ID], span.Layout))
+		}
+		out[i] = sum
+	}
+	return out, nil
 }
 
 func spanName(d time.Duration) string {
@@ -139,12 +151,8 @@ func (s *Server) connectorsList(c *echo.Context) error {
 	u := s.caller(c)
 	page := connectorsPage{Windows: []string{"24 h", "7 d", "30 d"}, CanManage: u.Holds(account.ManageConnectors),
 		Deleted: c.QueryParam("eliminado") == "1"}
-	for _, conn := range list {
-		sum, err := s.summarize(c, conn)
-		if err != nil {
-			return err
-		}
-		page.Connectors = append(page.Connectors, sum)
+	if page.Connectors, err = s.summarize(c, list); err != nil {
+		return err
 	}
 	deps, err := s.visibleDependenciaUptime(c)
 	if err != nil {
@@ -167,12 +175,12 @@ func (s *Server) connectorDetail(c *echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	sum, err := s.summarize(c, conn)
+	sums, err := s.summarize(c, []registry.Connector{conn})
 	if err != nil {
 		return err
 	}
 	u := s.caller(c)
-	page := connectorPage{connectorSummary: sum, CanManage: u.Can(account.ManageConnectors, &conn.DependenciaID),
+	page := connectorPage{connectorSummary: sums[0], CanManage: u.Can(account.ManageConnectors, &conn.DependenciaID),
 		CheckedNow: c.QueryParam("verificado") == "1", Saved: c.QueryParam("guardado") == "1"}
 	if page.Checks, err = health.History(ctx, s.opts.Pool, health.KindConnector, conn.ID, 100); err != nil {
 		return err

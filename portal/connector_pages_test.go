@@ -50,7 +50,7 @@ func TestConnectorPages(t *testing.T) {
 		Address: "postgres://127.0.0.1:1/delitos", Object: "delito",
 		Credentials: &registry.Credentials{User: "lector", Password: pagesSecret}}, audit.Entry{})
 	require.NoError(t, err)
-	_, err = store.Create(ctx, registry.Input{Dependencia: "SFIA", Name: "Padrón de proveedores", Kind: "http",
+	_, err = store.Create(ctx, registry.Input{Dependencia: "SFIA", Name: "Padrón de proveedores <b>SFIA</b>", Kind: "http",
 		Address: "https://sfia.example/api/proveedores"}, audit.Entry{})
 	require.NoError(t, err)
 	// A known history: in the last hour 2 of 2 checks ok, the hour before
@@ -85,6 +85,8 @@ func TestConnectorPages(t *testing.T) {
 		body := get(admin, "/conectores", 200)
 		require.Contains(t, body, "Base de delitos")
 		require.Contains(t, body, "Padrón de proveedores")
+		require.NotContains(t, body, "<b>SFIA</b>", "names are escaped, in the table and in the charts' titles")
+		require.Contains(t, body, "«Padrón de proveedores &lt;b&gt;SFIA&lt;/b&gt;»")
 		require.Contains(t, body, `id="registrar-conector"`)
 		require.Contains(t, body, `href="/conectores"`, "the nav links the connectors")
 

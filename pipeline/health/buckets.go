@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
 )
 
@@ -24,44 +26,106 @@ func (b Bucket) Ratio() (ratio float64, ok bool) {
 	return float64(b.OK) / float64(b.Checks), true
 }
 
-// Buckets splits the n*step before end into n slices of step, oldest first,
-// and counts a target's checks and successes in each: one bar per hour of
-// the last day (n=24, step=time.Hour) or per day of the last month.
-func Buckets(ctx context.Context, db pgdb.DBTX, kind TargetKind, id int64, end time.Time, step time.Duration, n int) ([]Bucket, error) {
-	if n <= 0 || step <= 0 {
-		return nil, fmt.Errorf("health: buckets of %s %d: %d slices of %s", kind, id, n, step)
-	}
-	col := "connector_id"
+func targetColumn(kind TargetKind) string {
 	if kind == KindAccess {
-		col = "access_id"
+		return "access_id"
+	}
+	return "connector_id"
+}
+
+// BucketsOf splits the n*step before end into n slices of step, oldest
+// first, and counts each target's checks and successes in each: one bar per
+// hour of the last day (n=24, step=time.Hour) or per day of the last month.
+// One query for all the targets.
+func BucketsOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64, end time.Time, step time.Duration, n int) (map[int64][]Bucket, error) {
+	if n <= 0 || step <= 0 {
+		return nil, fmt.Errorf("health: buckets of %s: %d slices of %s", kind, n, step)
 	}
 	start := end.Add(-time.Duration(n) * step)
-	out := make([]Bucket, n)
-	for i := range out {
-		out[i].Start = start.Add(time.Duration(i) * step)
+	out := make(map[int64][]Bucket, len(ids))
+	for _, id := range ids {
+		b := make([]Bucket, n)
+		for i := range b {
+			b[i].Start = start.Add(time.Duration(i) * step)
+		}
+		out[id] = b
 	}
+	col := targetColumn(kind)
 	rows, err := db.Query(ctx, `
-		SELECT floor(extract(epoch FROM checked_at - $2::timestamptz) / $3)::int AS b,
+		SELECT `+col+`, floor(extract(epoch FROM checked_at - $2::timestamptz) / $3)::int AS b,
 			count(*), count(*) FILTER (WHERE status = 'ok')
 		FROM meta.connectivity_check
-		WHERE `+col+` = $1 AND checked_at >= $2::timestamptz AND checked_at < $4::timestamptz
-		GROUP BY b`, id, start, step.Seconds(), end)
+		WHERE `+col+` = ANY($1) AND checked_at >= $2::timestamptz AND checked_at < $4::timestamptz
+		GROUP BY 1, 2`, ids, start, step.Seconds(), end)
 	if err != nil {
-		return nil, fmt.Errorf("health: buckets of %s %d: %w", kind, id, err)
+		return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id int64
 		var b int
 		var checks, ok int64
-		if err := rows.Scan(&b, &checks, &ok); err != nil {
-			return nil, fmt.Errorf("health: buckets of %s %d: %w", kind, id, err)
+		if err := rows.Scan(&id, &b, &checks, &ok); err != nil {
+			return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
 		}
 		if b >= 0 && b < n {
-			out[b].Checks, out[b].OK = checks, ok
+			out[id][b].Checks, out[id][b].OK = checks, ok
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("health: buckets of %s %d: %w", kind, id, err)
+		return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+// UptimesOf is TargetUptime for many targets in one query; a target
+// without checks has uptimes with nil ratios.
+func UptimesOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (map[int64][]Uptime, error) {
+	col := targetColumn(kind)
+	out := make(map[int64][]Uptime, len(ids))
+	for _, id := range ids {
+		out[id] = uptimes([6]int64{})
+	}
+	rows, err := db.Query(ctx, `SELECT `+col+`, `+uptimeCols+` FROM meta.connectivity_check
+		WHERE `+col+` = ANY($1) AND checked_at > now() - interval '30 days' GROUP BY 1`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n [6]int64
+		if err := rows.Scan(&id, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5]); err != nil {
+			return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
+		}
+		out[id] = uptimes(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
+	}
+	return out, nil
+}
+
+// LatestOf is each target's newest check; targets never checked are absent.
+func LatestOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (map[int64]Check, error) {
+	col := targetColumn(kind)
+	// One index probe per target, however long its history.
+	rows, err := db.Query(ctx, `SELECT t.id, c.checked_at, c.status, c.latency_ms, c.message
+		FROM unnest($1::bigint[]) AS t(id)
+		CROSS JOIN LATERAL (SELECT checked_at, status, latency_ms, message FROM meta.connectivity_check
+			WHERE `+col+` = t.id ORDER BY checked_at DESC, id DESC LIMIT 1) c`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("health: latest checks of %s: %w", kind, err)
+	}
+	out := map[int64]Check{}
+	var id int64
+	var c Check
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.At, &c.Status, &c.LatencyMS, &c.Message}, func() error {
+		out[id] = c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("health: latest checks of %s: %w", kind, err)
 	}
 	return out, nil
 }
