@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dgtit-gto/gobdatos/connectors/registry"
 	"github.com/dgtit-gto/gobdatos/pipeline"
@@ -101,10 +102,6 @@ func (s *Server) summarize(c *echo.Context, list []registry.Connector) ([]connec
 	if err != nil {
 		return nil, err
 	}
-	ups, err := health.UptimesOf(ctx, s.opts.Pool, health.KindConnector, ids)
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now()
 	charts := make([]map[int64][]health.Bucket, len(chartSpans))
 	for i, span := range chartSpans {
@@ -121,7 +118,8 @@ func (s *Server) summarize(c *echo.Context, list []registry.Connector) ([]connec
 			sum.Message = lc.Message
 			sum.Latency = fmt.Sprintf("%.0f ms", lc.LatencyMS)
 		}
-		for _, u := range ups[conn.ID] {
+		// The last chart is the 30 daily slices: the uptimes are their sums.
+		for _, u := range health.DailyUptimes(charts[len(charts)-1][conn.ID]) {
 			sum.Uptime = append(sum.Uptime, uptimeText(u))
 		}
 		for j, span := range chartSpans {
@@ -151,11 +149,18 @@ func (s *Server) connectorsList(c *echo.Context) error {
 	u := s.caller(c)
 	page := connectorsPage{Windows: []string{"24 h", "7 d", "30 d"}, CanManage: u.Holds(account.ManageConnectors),
 		Deleted: c.QueryParam("eliminado") == "1"}
-	if page.Connectors, err = s.summarize(c, list); err != nil {
+	// The two read a month of checks each: side by side.
+	var deps []health.DependenciaUptime
+	var grp errgroup.Group
+	grp.Go(func() (err error) {
+		page.Connectors, err = s.summarize(c, list)
 		return err
-	}
-	deps, err := s.visibleDependenciaUptime(c)
-	if err != nil {
+	})
+	grp.Go(func() (err error) {
+		deps, err = s.visibleDependenciaUptime(c)
+		return err
+	})
+	if err := grp.Wait(); err != nil {
 		return err
 	}
 	for _, d := range deps {

@@ -129,3 +129,18 @@ func LatestOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (
 	}
 	return out, nil
 }
+
+// DailyUptimes is the uptime over 24 h, 7 d and 30 d computed from the 30
+// daily buckets that end now (BucketsOf with step 24 h, n 30), so that a
+// page that draws them need not read the month of checks twice.
+func DailyUptimes(days []Bucket) []Uptime {
+	var n [6]int64
+	for i, w := range Windows {
+		k := int(w.Span / (24 * time.Hour))
+		for j := max(len(days)-k, 0); j < len(days); j++ {
+			n[2*i] += days[j].Checks
+			n[2*i+1] += days[j].OK
+		}
+	}
+	return uptimes(n)
+}

@@ -63,6 +63,11 @@ func TestBucketsUptimesLatest(t *testing.T) {
 	require.EqualValues(t, 6, ups[a.ID][0].Checks)
 	require.Nil(t, ups[never.ID][0].Ratio)
 
+	days, err := health.BucketsOf(ctx, b.pool, health.KindConnector, []int64{a.ID, never.ID}, end.Add(time.Second), 24*time.Hour, 30)
+	require.NoError(t, err)
+	require.Equal(t, single, health.DailyUptimes(days[a.ID]), "the uptimes are the sums of the daily slices")
+	require.Equal(t, ups[never.ID], health.DailyUptimes(days[never.ID]))
+
 	last, err := health.LatestOf(ctx, b.pool, health.KindConnector, []int64{a.ID, other.ID, never.ID})
 	require.NoError(t, err)
 	require.Equal(t, "ok", last[a.ID].Status)
