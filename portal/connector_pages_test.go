@@ -13,6 +13,7 @@ import (
 	"github.com/dgtit-gto/gobdatos/catalog/audit"
 	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/connectors/registry"
+	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -30,6 +31,12 @@ func chartBars(t *testing.T, body, id string) []string {
 	return fills
 }
 
+// historyRows counts the rows of the check history table.
+func historyRows(body string) int {
+	h := body[strings.Index(body, `id="revisiones"`):]
+	return strings.Count(h[:strings.Index(h, "</table>")], "<tr><td>")
+}
+
 // The connector pages: what each profile sees, the charts of a known
 // history, «Verificar ahora», the form's validation and CSRF, and
 // credentials never shown.
@@ -45,9 +52,14 @@ func TestConnectorPages(t *testing.T) {
 	b.user(t, "enlace.sfia", account.Publicador, sfia)
 	b.user(t, "consulta", account.Consulta, nil)
 	store := &registry.Store{DB: b.pool, Keys: keys}
+	// The catalog it feeds, with one load.
+	cat := b.publishedCatalog(t, municipioDef("cat_municipio", "Municipios de Guanajuato"), *seg, true, nil, municipioRows(3), nil)
+	run, err := pipeline.CreateRun(ctx, b.pool, pipeline.NewRun{CatalogID: cat.ID, CatalogClave: cat.Clave, Trigger: pipeline.Schedule,
+		Source: "conector Base de delitos"})
+	require.NoError(t, err)
 	// A port nothing listens on: the check is refused at once.
 	delitos, err := store.Create(ctx, registry.Input{Dependencia: "SEG", Name: "Base de delitos", Kind: "postgres",
-		Address: "postgres://127.0.0.1:1/delitos", Object: "delito",
+		Address: "postgres://127.0.0.1:1/delitos", Object: "delito", TargetCatalog: cat.Clave,
 		Credentials: &registry.Credentials{User: "lector", Password: pagesSecret}}, audit.Entry{})
 	require.NoError(t, err)
 	_, err = store.Create(ctx, registry.Input{Dependencia: "SFIA", Name: "Padrón de proveedores <b>SFIA</b>", Kind: "http",
@@ -126,9 +138,10 @@ func TestConnectorPages(t *testing.T) {
 
 		body = get(pubSEG, one, 200)
 		require.Len(t, chartBars(t, body, "grafica-"+itoa(delitos.ID)+"-24h"), 24)
-		require.Equal(t, 6, strings.Count(body[strings.Index(body, `id="revisiones"`):], "<tr><td>"), "six checks in the history")
+		require.Equal(t, 6, historyRows(body), "six checks in the history")
 		require.Contains(t, body, "guardadas cifradas")
 		require.Contains(t, body, "El servidor rechazó la conexión", "the history shows each check's message")
+		require.Contains(t, body, `href="/catalogos/`+cat.Clave+`/cargas/`+itoa(run.ID)+`"`, "the catalog's loads link to their reports")
 	})
 
 	t.Run("verificar ahora", func(t *testing.T) {
@@ -140,7 +153,7 @@ func TestConnectorPages(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
 		body = get(pubSEG, res.Header.Get("Location"), 200)
 		require.Contains(t, body, "Revisión hecha")
-		require.Equal(t, 7, strings.Count(body[strings.Index(body, `id="revisiones"`):], "<tr><td>"))
+		require.Equal(t, 7, historyRows(body))
 	})
 
 	t.Run("form", func(t *testing.T) {

@@ -78,34 +78,6 @@ func BucketsOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64, 
 	return out, nil
 }
 
-// UptimesOf is TargetUptime for many targets in one query; a target
-// without checks has uptimes with nil ratios.
-func UptimesOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (map[int64][]Uptime, error) {
-	col := targetColumn(kind)
-	out := make(map[int64][]Uptime, len(ids))
-	for _, id := range ids {
-		out[id] = uptimes([6]int64{})
-	}
-	rows, err := db.Query(ctx, `SELECT `+col+`, `+uptimeCols+` FROM meta.connectivity_check
-		WHERE `+col+` = ANY($1) AND checked_at > now() - interval '30 days' GROUP BY 1`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var n [6]int64
-		if err := rows.Scan(&id, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5]); err != nil {
-			return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
-		}
-		out[id] = uptimes(n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("health: uptime of %s: %w", kind, err)
-	}
-	return out, nil
-}
-
 // LatestOf is each target's newest check; targets never checked are absent.
 func LatestOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (map[int64]Check, error) {
 	col := targetColumn(kind)
