@@ -84,6 +84,8 @@ type view struct {
 	Version   string
 	Path      string
 	RequestID string
+	// Mails: the portal lists the mails written to a folder (no SMTP).
+	Mails bool
 }
 
 // render executes a page into a buffer first, so a template error becomes a
@@ -99,6 +101,7 @@ func (s *Server) render(c *echo.Context, status int, name string, data any) erro
 		Version:   s.opts.Version,
 		Path:      c.Request().URL.Path,
 		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
+		Mails:     s.opts.MailDir != "",
 	}
 	v.CSRF = s.pageCSRF(c)
 	var buf bytes.Buffer

@@ -11,6 +11,7 @@ func (s *Server) routes() {
 	s.bindUserPages()
 	s.bindUsersAPI()
 	s.bindAudit()
+	s.bindMails()
 	s.bindNomenclature()
 	s.bindConnectors()
 	s.bindConnectorPages()

@@ -67,6 +67,10 @@ type Options struct {
 	// Procedures runs the trámites (/tramites, /procedimientos); nil
 	// leaves those pages out.
 	Procedures *procedure.Engine
+	// MailDir is the folder where mails are written when there is no SMTP
+	// server (outbox.DirMailer); when set, /correos lists them to those who
+	// manage users.
+	MailDir string
 	// Checker runs «Verificar ahora» on the connector pages; nil builds one
 	// on Pool and Keys (without alert webhooks).
 	Checker *health.Checker

@@ -41,6 +41,8 @@ type portalConfig struct {
 	SessionMax     time.Duration `name:"session-max" env:"GOBDATOS_SESSION_MAX" default:"12h" help:"A sign-in session ends this long after sign-in, used or not."`
 
 	NomenclatureRules string `name:"nomenclature-rules" env:"GOBDATOS_NOMENCLATURE_RULES" type:"path" help:"Nomenclature rules file (YAML, the shape of schemas/nomenclature.yaml); default: the rules built in."`
+
+	mailDir string // where mails are written without SMTP (set by runPortal)
 }
 
 // Validate checks the combinations kong cannot.
@@ -99,6 +101,7 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 	if err != nil {
 		return err
 	}
+	cfg.mailDir = mailDir(g, cfg)
 	if cfg.engine, err = cfg.procedureConfig.start(ctx, pool, cfg.BaseURL); err != nil {
 		return err
 	}
@@ -164,6 +167,7 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 		TrustedProxies: proxies,
 		Sessions:       account.SessionPolicy{Idle: cfg.SessionIdle, MaxAge: cfg.SessionMax},
 		Procedures:     cfg.engine,
+		MailDir:        cfg.mailDir,
 		Ready: func(ctx context.Context) error {
 			pending, err := mig.Pending(ctx)
 			if err != nil {
@@ -182,6 +186,15 @@ func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog
 	return srv, func() { mig.Close() }, nil
 }
 
+// mailDir is where mails are written when no SMTP server is configured
+// (the portal lists them at /correos); "" when SMTP_URL is set.
+func mailDir(g *Globals, cfg portalConfig) string {
+	if cfg.SMTPURL != "" {
+		return ""
+	}
+	return filepath.Join(g.DataDir, "mail")
+}
+
 // newScheduler registers every scheduled job.
 func newScheduler(g *Globals, cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*schedule.Scheduler, error) {
 	sched, err := schedule.New(pool, logger)
@@ -196,7 +209,7 @@ func newScheduler(g *Globals, cfg portalConfig, pool *pgxpool.Pool, secret []byt
 		}
 		mailer = m
 	} else {
-		dir := filepath.Join(g.DataDir, "mail")
+		dir := mailDir(g, cfg)
 		logger.Info("SMTP_URL not set: mails are written as .eml files", "dir", dir)
 		mailer = outbox.DirMailer{Dir: dir}
 	}
