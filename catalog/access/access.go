@@ -323,38 +323,11 @@ func (s *Store) active(ctx context.Context, id *int64) ([]Credentials, error) {
 // Reseal re-encrypts every stored password under the keyring's current key
 // (after GOBDATOS_SECRET_KEY changed). It returns how many changed.
 func (s *Store) Reseal(ctx context.Context) (int, error) {
-	n := 0
+	var n int
 	err := pgdb.WithTx(ctx, s.DB, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, key_id, password_sealed FROM meta.entity_access WHERE key_id <> $1 FOR UPDATE`, s.Keys.CurrentID())
-		if err != nil {
-			return err
-		}
-		type row struct {
-			id     int64
-			keyID  string
-			sealed []byte
-		}
-		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-			var x row
-			return x, r.Scan(&x.id, &x.keyID, &x.sealed)
-		})
-		if err != nil {
-			return err
-		}
-		for _, x := range all {
-			id, sealed, changed, err := s.Keys.Reseal(x.keyID, x.sealed, Purpose)
-			if err != nil {
-				return fmt.Errorf("entity access %d: %w", x.id, err)
-			}
-			if !changed {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `UPDATE meta.entity_access SET key_id = $2, password_sealed = $3 WHERE id = $1`, x.id, id, sealed); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+		var err error
+		n, err = s.Keys.ResealColumn(ctx, tx, keyring.Column{Schema: "meta", Table: "entity_access", Sealed: "password_sealed", What: "entity access"}, Purpose)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("access: reseal: %w", err)
