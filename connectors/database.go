@@ -3,6 +3,8 @@ package connectors
 import (
 	"fmt"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // SelectSQL is the statement a database source runs: its query (without a
@@ -35,4 +37,51 @@ func Dropped(where string, rows int64, err error) error {
 // message is the server's).
 func Aborted(row int64, serverMessage string, err error) error {
 	return &RowError{Row: row, Message: "la base de datos interrumpió la consulta: " + serverMessage, Err: err}
+}
+
+// ZeroRowSQL wraps a source's statement so that running it proves the
+// statement runs and may be read, and names its columns, without a row.
+func ZeroRowSQL(query string) string { return "SELECT * FROM (" + query + ") AS q LIMIT 0" }
+
+// RawColumn turns one column's raw (text or binary) database values into
+// Arrow.
+type RawColumn interface {
+	// ColumnName is the column's name, for the errors.
+	ColumnName() string
+	// AppendValue appends one non-NULL value to b.
+	AppendValue(b array.Builder, v []byte) error
+}
+
+// NextRawFunc reads the next row of a database result as raw values (nil
+// for NULL), valid until the next call; read is the number of rows read
+// before it, for the errors. It returns io.EOF after the last row.
+type NextRawFunc func(read int64) ([][]byte, error)
+
+// RawFill is the FillFunc of a database source whose rows arrive as raw
+// values: it appends each row's values through its columns, counts the
+// bytes read and names the row, column and value that cannot be converted.
+func RawFill[C RawColumn](cols []C, counter *Counter, next NextRawFunc) FillFunc {
+	var read int64
+	return func(b *array.RecordBuilder, max int, _ func(RowIssue)) (int, error) {
+		var bytes int64
+		defer func() { counter.AddBytes(bytes) }()
+		for n := 0; n < max; n++ {
+			values, err := next(read)
+			if err != nil {
+				return n, err
+			}
+			read++
+			for i, v := range values {
+				bytes += int64(len(v))
+				if v == nil {
+					b.Field(i).AppendNull()
+					continue
+				}
+				if err := cols[i].AppendValue(b.Field(i), v); err != nil {
+					return n, &RowError{Row: read, Column: cols[i].ColumnName(), Value: string(v), Message: err.Error()}
+				}
+			}
+		}
+		return max, nil
+	}
 }

@@ -78,13 +78,11 @@ func (s *stream) Next() bool {
 		err = &RowError{Message: fmt.Sprintf(
 			"el origen tiene más filas que el límite de %d; revise el origen o aumente el límite", s.opt.MaxRows)}
 	}
-	rec := s.rb.NewRecordBatch() // also resets the builder after a failed fill
-	switch {
-	case err == nil:
-	case errors.Is(err, io.EOF):
-		s.done = true
-	default:
-		rec.Release()
+	if err != nil && !errors.Is(err, io.EOF) {
+		// A failed fill may have left a row half appended (its columns of
+		// unequal lengths): the builder is dropped, not made a batch.
+		s.rb.Release()
+		s.rb = array.NewRecordBuilder(s.opt.Mem(), s.schema)
 		// A cancelled read is reported as such (a database session cut by
 		// the cancellation is not a lost connection), unless the source
 		// already said why (an HTTP body that stalled).
@@ -95,6 +93,8 @@ func (s *stream) Next() bool {
 		s.err = err
 		return false
 	}
+	s.done = err != nil
+	rec := s.rb.NewRecordBatch()
 	if rec.NumRows() == 0 {
 		rec.Release()
 		return false

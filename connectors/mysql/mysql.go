@@ -157,17 +157,19 @@ func (s Source) Open(ctx context.Context, opt connectors.Options) (connectors.St
 		_ = closeAll()
 		return nil, classify(where, "", err)
 	}
-	r := &rows{rs: rs, where: where, counter: new(connectors.Counter)}
+	r := &rows{rs: rs, where: where}
 	fields := make([]arrow.Field, len(types))
-	r.cols = make([]column, len(types))
+	cols := make([]column, len(types))
 	r.raw = make([]sql.RawBytes, len(types))
+	r.values = make([][]byte, len(types))
 	r.dest = make([]any, len(types))
 	for i, ct := range types {
-		r.cols[i] = columnFor(ct)
-		fields[i] = arrow.Field{Name: ct.Name(), Type: r.cols[i].typ, Nullable: true}
+		cols[i] = columnFor(ct)
+		fields[i] = arrow.Field{Name: ct.Name(), Type: cols[i].typ, Nullable: true}
 		r.dest[i] = &r.raw[i]
 	}
-	return connectors.NewStream(ctx, arrow.NewSchema(fields, nil), opt, r.counter, r.fill, func() error {
+	counter := new(connectors.Counter)
+	return connectors.NewStream(ctx, arrow.NewSchema(fields, nil), opt, counter, connectors.RawFill(cols, counter, r.next), func() error {
 		cancel()
 		_ = rs.Close()
 		return closeAll()
@@ -175,47 +177,31 @@ func (s Source) Open(ctx context.Context, opt connectors.Options) (connectors.St
 }
 
 type rows struct {
-	rs      *sql.Rows
-	cols    []column
-	raw     []sql.RawBytes
-	dest    []any
-	where   string
-	counter *connectors.Counter
-	read    int64
+	rs     *sql.Rows
+	raw    []sql.RawBytes
+	values [][]byte
+	dest   []any
+	where  string
 }
 
-func (r *rows) fill(b *array.RecordBuilder, max int, _ func(connectors.RowIssue)) (int, error) {
-	n := 0
-	var bytes int64
-	defer func() { r.counter.AddBytes(bytes) }()
-	for n < max {
-		if !r.rs.Next() {
-			if err := r.rs.Err(); err != nil {
-				var myErr *driver.MySQLError
-				if errors.As(err, &myErr) {
-					return n, connectors.Aborted(r.read+1, myErr.Message, err)
-				}
-				return n, connectors.Dropped(r.where, r.read, err)
+func (r *rows) next(read int64) ([][]byte, error) {
+	if !r.rs.Next() {
+		if err := r.rs.Err(); err != nil {
+			var myErr *driver.MySQLError
+			if errors.As(err, &myErr) {
+				return nil, connectors.Aborted(read+1, myErr.Message, err)
 			}
-			return n, io.EOF
+			return nil, connectors.Dropped(r.where, read, err)
 		}
-		if err := r.rs.Scan(r.dest...); err != nil {
-			return n, &connectors.RowError{Row: r.read + 1, Message: "no se pudo leer la fila", Err: err}
-		}
-		r.read++
-		for i, v := range r.raw {
-			bytes += int64(len(v))
-			if v == nil {
-				b.Field(i).AppendNull()
-				continue
-			}
-			if err := r.cols[i].appendValue(b.Field(i), v); err != nil {
-				return n, &connectors.RowError{Row: r.read, Column: r.cols[i].name, Value: string(v), Message: err.Error()}
-			}
-		}
-		n++
+		return nil, io.EOF
 	}
-	return n, nil
+	if err := r.rs.Scan(r.dest...); err != nil {
+		return nil, &connectors.RowError{Row: read + 1, Message: "no se pudo leer la fila", Err: err}
+	}
+	for i, v := range r.raw {
+		r.values[i] = v
+	}
+	return r.values, nil
 }
 
 type kind int
@@ -262,7 +248,9 @@ func columnFor(ct *sql.ColumnType) column {
 	return c
 }
 
-func (c column) appendValue(b array.Builder, v []byte) error {
+func (c column) ColumnName() string { return c.name }
+
+func (c column) AppendValue(b array.Builder, v []byte) error {
 	switch c.kind {
 	case kInt:
 		n, err := strconv.ParseInt(string(v), 10, 64)
@@ -329,7 +317,7 @@ func (s Source) columns(ctx context.Context) ([]string, error) {
 		_ = conn.Close()
 		_ = db.Close()
 	}()
-	rs, err := conn.QueryContext(ctx, "SELECT * FROM ("+query+") AS q LIMIT 0")
+	rs, err := conn.QueryContext(ctx, connectors.ZeroRowSQL(query))
 	if err != nil {
 		return nil, classify(where, "", err)
 	}

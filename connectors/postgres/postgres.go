@@ -148,8 +148,9 @@ func (s Source) Open(ctx context.Context, opt connectors.Options) (connectors.St
 		formats[i] = cols[i].format
 	}
 	rr := conn.PgConn().ExecParams(ctx, query, nil, sd.ParamOIDs, nil, formats)
-	r := &rows{conn: conn, rr: rr, cols: cols, where: where, counter: new(connectors.Counter)}
-	return connectors.NewStream(ctx, arrow.NewSchema(fields, nil), opt, r.counter, r.fill, r.close), nil
+	r := &rows{conn: conn, rr: rr, where: where}
+	counter := new(connectors.Counter)
+	return connectors.NewStream(ctx, arrow.NewSchema(fields, nil), opt, counter, connectors.RawFill(cols, counter, r.next), r.close), nil
 }
 
 func closeConn(conn *pgx.Conn) {
@@ -159,52 +160,30 @@ func closeConn(conn *pgx.Conn) {
 }
 
 type rows struct {
-	conn    *pgx.Conn
-	rr      *pgconn.ResultReader
-	cols    []column
-	where   string
-	counter *connectors.Counter
-	read    int64
-	done    bool
+	conn  *pgx.Conn
+	rr    *pgconn.ResultReader
+	where string
 }
 
-func (r *rows) fill(b *array.RecordBuilder, max int, _ func(connectors.RowIssue)) (int, error) {
-	n := 0
-	var bytes int64
-	defer func() { r.counter.AddBytes(bytes) }()
-	for n < max {
-		if !r.rr.NextRow() {
-			r.done = true
-			if _, err := r.rr.Close(); err != nil {
-				return n, r.readError(err)
-			}
-			return n, io.EOF
+func (r *rows) next(read int64) ([][]byte, error) {
+	if !r.rr.NextRow() {
+		if _, err := r.rr.Close(); err != nil {
+			return nil, r.readError(read, err)
 		}
-		r.read++
-		for i, v := range r.rr.Values() {
-			bytes += int64(len(v))
-			if v == nil {
-				b.Field(i).AppendNull()
-				continue
-			}
-			if err := r.cols[i].appendValue(b.Field(i), v); err != nil {
-				return n, &connectors.RowError{Row: r.read, Column: r.cols[i].name, Value: string(v), Message: err.Error()}
-			}
-		}
-		n++
+		return nil, io.EOF
 	}
-	return n, nil
+	return r.rr.Values(), nil
 }
 
-func (r *rows) readError(err error) error {
+func (r *rows) readError(read int64, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		if r.read == 0 {
+		if read == 0 {
 			return classify(r.where, r.conn.Config().Database, err)
 		}
-		return connectors.Aborted(r.read+1, pgErr.Message, err)
+		return connectors.Aborted(read+1, pgErr.Message, err)
 	}
-	return connectors.Dropped(r.where, r.read, err)
+	return connectors.Dropped(r.where, read, err)
 }
 
 func (r *rows) close() error {
@@ -264,7 +243,9 @@ func columnFor(f pgconn.FieldDescription) column {
 
 var errInfinite = errors.New("fecha infinita")
 
-func (c column) appendValue(b array.Builder, v []byte) error {
+func (c column) ColumnName() string { return c.name }
+
+func (c column) AppendValue(b array.Builder, v []byte) error {
 	switch c.oid {
 	case pgtype.BoolOID:
 		b.(*array.BooleanBuilder).Append(v[0] == 1)
@@ -320,7 +301,7 @@ func (s Source) columns(ctx context.Context) ([]string, error) {
 	}
 	// Prepare does not check SELECT privilege on every relation; a
 	// zero-row read does.
-	if _, err := conn.Exec(ctx, "SELECT * FROM ("+query+") AS q LIMIT 0"); err != nil {
+	if _, err := conn.Exec(ctx, connectors.ZeroRowSQL(query)); err != nil {
 		return nil, classify(where, conn.Config().Database, err)
 	}
 	names := make([]string, len(sd.Fields))

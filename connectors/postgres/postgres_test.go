@@ -198,3 +198,24 @@ func TestSecretsNeverShown(t *testing.T) {
 		assert.NotContains(t, text, "pw2")
 	}
 }
+
+// TestOpenRowError: a value without an Arrow counterpart stops the stream
+// with an error that names its row, column and value.
+func TestOpenRowError(t *testing.T) {
+	t.Parallel()
+	url, pool := setup(t)
+	_, err := pool.Exec(context.Background(), `INSERT INTO origen.municipio (clave, alta) VALUES ('01005', 'infinity')`)
+	require.NoError(t, err)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	st, err := postgres.Source{URL: url, Query: "SELECT clave, alta FROM origen.municipio ORDER BY clave"}.Open(context.Background(),
+		connectors.Options{Allocator: mem})
+	require.NoError(t, err)
+	defer st.Close()
+	assert.False(t, st.Next())
+	var rowErr *connectors.RowError
+	require.ErrorAs(t, st.Err(), &rowErr)
+	assert.Equal(t, int64(3), rowErr.Row)
+	assert.Equal(t, "alta", rowErr.Column)
+	assert.Contains(t, rowErr.Message, "infinita")
+}
