@@ -347,6 +347,10 @@ type actionView struct {
 	FormName string
 	Inputs   []inputView
 	Error    string
+	// Changes are GUP-1.6's requested user changes, pre-filled to apply.
+	Changes  []userChange
+	Profiles []account.Profile
+	Deps     []dependenciaOption
 }
 
 func showValue(v any) string {
@@ -441,7 +445,11 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 		if t.Action == failed && r != nil {
 			av.Error, problems, vals = r.Message, r.Problems, values
 		}
-		if f, ok := d.Form(t.Form); ok {
+		if appliesUserChanges(d, t.Action) {
+			if err := s.userChangesView(c, &av, d, cs, vals, problems); err != nil {
+				return nil, err
+			}
+		} else if f, ok := d.Form(t.Form); ok {
 			av.FormName = f.Clave + " " + f.Name
 			av.Inputs = inputs(f, "f_", t.Action+"-", vals, problems)
 		}
@@ -494,7 +502,12 @@ func (s *Server) tramiteAct(c *echo.Context) error {
 		f, _ := d.Form(t.Form)
 		in.Data = formValues(f, "f_", values)
 	}
-	_, err = eng.Act(c.Request().Context(), procedureActor(s.caller(c)), cs.Folio, in)
+	_, err = s.actOnCase(c, cs, d, in, func(changes []userChange) error {
+		for i := range changes {
+			changes[i].fromForm(values)
+		}
+		return nil
+	})
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, "/tramites/"+cs.Folio)
 	}

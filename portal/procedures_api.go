@@ -247,8 +247,12 @@ func (s *Server) apiAct(c *echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	cs, err = s.opts.Procedures.Act(c.Request().Context(), procedureActor(s.caller(c)), cs.Folio,
-		procedure.ActInput{Action: in.Action, LockVersion: in.LockVersion, Data: in.Data, Observations: in.Observations})
+	d, err := s.opts.Procedures.Definition(c.Request().Context(), cs.Short, cs.Version)
+	if err != nil {
+		return err
+	}
+	cs, err = s.actOnCase(c, cs, d, procedure.ActInput{Action: in.Action, LockVersion: in.LockVersion, Data: in.Data, Observations: in.Observations},
+		func(changes []userChange) error { return changesFromJSON(changes, in.Data) })
 	if err != nil {
 		return refusalProblem(err)
 	}

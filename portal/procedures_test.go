@@ -205,7 +205,9 @@ func TestProceduresAPI(t *testing.T) {
 	res, out = call(te, "POST", "/api/v1/tramites", `{"procedimiento":"GUP-1.6","datos":{"tipo_gestion":"Alta de nuevo usuario","login":"ana.perez","nombre_completo":"Ana Pérez","correo":"ana@x.mx"}}`)
 	require.Equal(t, 201, res.StatusCode, out)
 	folio := out["folio"].(string)
-	require.Empty(t, out["acciones"], "the requester has nothing to do while the steward reviews")
+	acts, _ := out["acciones"].([]any)
+	require.Len(t, acts, 1, "while the steward reviews, the requester may only add users to the request")
+	require.Equal(t, "agregar_usuario", acts[0].(map[string]any)["accion"])
 
 	res, out = call(ta, "GET", "/api/v1/tramites/"+folio, "")
 	require.Equal(t, 200, res.StatusCode)

@@ -309,27 +309,10 @@ func (s *Server) apiPatchUser(c *echo.Context) error {
 		}
 		d.DependenciaID = dep
 	}
-	if err := checkOptionalPassword(in.Password, in.PasswordConfirm); err != nil {
-		return userProblem(err)
-	}
 	m, actor := s.userManager(c)
-	if u, err = m.Update(ctx, actor, id, d); err != nil {
+	u, err = m.Save(ctx, actor, id, account.Edit{Details: d, Password: in.Password, Confirm: in.PasswordConfirm, SendWelcome: in.SendWelcome})
+	if err != nil {
 		return userProblem(err)
-	}
-	if in.Password != "" {
-		if err := m.SetPassword(ctx, actor, id, in.Password, in.PasswordConfirm, false); err != nil {
-			return userProblem(err)
-		}
-	}
-	if in.SendWelcome {
-		if err := m.SendWelcome(ctx, actor, id); err != nil {
-			return userProblem(err)
-		}
-	}
-	if in.Password != "" {
-		if u, err = s.accounts().ByID(ctx, id); err != nil {
-			return err
-		}
 	}
 	return c.JSON(http.StatusOK, toUserJSON(u))
 }

@@ -205,19 +205,10 @@ func (s *Server) userSave(c *echo.Context) error {
 	}
 	d, err := formDetails(c)
 	f := userForm{User: u, Details: d, SendWelcome: c.FormValue("send_welcome") == "on"}
-	pw, confirm := c.FormValue("password"), c.FormValue("password_confirm")
 	if err == nil {
-		err = checkOptionalPassword(pw, confirm) // first, so a bad password changes nothing
-	}
-	m, actor := s.userManager(c)
-	if err == nil {
-		_, err = m.Update(ctx, actor, id, d)
-	}
-	if err == nil && pw != "" {
-		err = m.SetPassword(ctx, actor, id, pw, confirm, false)
-	}
-	if err == nil && f.SendWelcome {
-		err = m.SendWelcome(ctx, actor, id)
+		m, actor := s.userManager(c)
+		_, err = m.Save(ctx, actor, id, account.Edit{Details: d, Password: c.FormValue("password"),
+			Confirm: c.FormValue("password_confirm"), SendWelcome: f.SendWelcome})
 	}
 	if err == nil {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/usuarios/%d?hecho=guardado", id))
@@ -226,19 +217,6 @@ func (s *Server) userSave(c *echo.Context) error {
 		return s.showUserForm(c, http.StatusUnprocessableEntity, f)
 	}
 	return userProblem(err)
-}
-
-// checkOptionalPassword checks a new password typed twice, when one was typed.
-func checkOptionalPassword(pw, confirm string) error {
-	if pw == "" && confirm == "" {
-		return nil
-	}
-	err := account.CheckNewPassword(pw, confirm)
-	var ie *account.InputError
-	if errors.As(err, &ie) {
-		return account.Invalid{*ie}
-	}
-	return err
 }
 
 type passwordLinkPage struct {

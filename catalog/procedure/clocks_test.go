@@ -95,7 +95,11 @@ func TestIndicators(t *testing.T) {
 	require.NoError(t, err)
 	for i, a := range []string{"informacion_completa", "usuarios_gestionados", "informar_atendida"} {
 		now = now.Add(time.Duration(i+1) * 20 * time.Minute)
-		gc, err = b.engine.Act(ctx, b.steward, gc.Folio, procedure.ActInput{Action: a, LockVersion: gc.LockVersion})
+		in := procedure.ActInput{Action: a, LockVersion: gc.LockVersion}
+		if a == "usuarios_gestionados" {
+			in.Data = map[string]any{"aplicados": []any{"Alta de nuevo usuario: ana.perez"}}
+		}
+		gc, err = b.engine.Act(ctx, b.steward, gc.Folio, in)
 		require.NoError(t, err)
 	}
 

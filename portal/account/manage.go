@@ -320,3 +320,48 @@ Portal del Modelo de Gobierno de Datos · Gobierno del Estado de Guanajuato
 	}
 	return audit.Record(ctx, tx, a.entry("user.welcome_sent", fmt.Sprint(u.ID), u.DependenciaID, map[string]string{"email": u.Email}))
 }
+
+// Edit is what «Guardar información del usuario» saves on an existing user:
+// the details, optionally a new password typed twice, and optionally «Enviar
+// correo de bienvenida».
+type Edit struct {
+	Details     Details
+	Password    string
+	Confirm     string
+	SendWelcome bool
+}
+
+// Save applies an Edit in one transaction: a bad password, a refused
+// profile or a bad detail changes nothing. It returns the user as saved.
+func (m *Manager) Save(ctx context.Context, a Actor, id int64, e Edit) (User, error) {
+	if e.Password != "" || e.Confirm != "" {
+		if err := CheckNewPassword(e.Password, e.Confirm); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) {
+				return User{}, Invalid{*ie}
+			}
+			return User{}, err
+		}
+	}
+	var u User
+	err := pgdb.WithTx(ctx, m.DB, func(tx pgx.Tx) error {
+		in := &Manager{DB: tx, BaseURL: m.BaseURL, LinkTTL: m.LinkTTL}
+		if _, err := in.Update(ctx, a, id, e.Details); err != nil {
+			return err
+		}
+		if e.Password != "" {
+			if err := in.SetPassword(ctx, a, id, e.Password, e.Confirm, false); err != nil {
+				return err
+			}
+		}
+		if e.SendWelcome {
+			if err := in.SendWelcome(ctx, a, id); err != nil {
+				return err
+			}
+		}
+		var err error
+		u, err = NewStore(tx).ByID(ctx, id)
+		return err
+	})
+	return u, err
+}
