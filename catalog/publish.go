@@ -168,25 +168,11 @@ const diffTable = "gobdatos_publish_diff"
 // changed rows are written; a load equal to the current version creates no
 // version (Version.Unchanged).
 func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, actor Actor, runID *int64) (Version, error) {
-	sh, err := shapeOf(c)
+	sh, tables, cur, err := beginPublish(ctx, tx, c, staging)
 	if err != nil {
 		return Version{}, err
 	}
-	stg, err := quoteStaging(staging)
-	if err != nil {
-		return Version{}, err
-	}
-	cur, err := lockCurrent(ctx, tx, c)
-	if err != nil {
-		return Version{}, err
-	}
-	n := cur.version + 1
-	fail := func(step string, err error) (Version, error) {
-		if ce := loadError(c, err); ce != nil {
-			return Version{}, ce
-		}
-		return Version{}, fmt.Errorf("catalog: publish %s: %s: %w", c.Clave, step, err)
-	}
+	stg := tables[0]
 	keyOut := make([]string, len(sh.keys))
 	for i, k := range sh.keys {
 		q := pgdb.QuoteIdent(k)
@@ -198,29 +184,108 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 	// the integer types), so the join's hash table stays small; two rows
 	// with equal hashes are taken as equal (a chance of 2⁻⁶⁴ per changed
 	// row). work_mem lets the join run in memory.
-	// The changed rows' staged values travel in the diff table, so the
-	// live table is written from it without reading staging again.
-	nonKeys := ""
-	if len(sh.nonKeys) > 0 {
-		nonKeys = ", " + list("s", sh.nonKeys)
+	diff := `
+			SELECT ` + strings.Join(keyOut, ", ") + sh.nonKeysOf("s") + `,
+				CASE WHEN s._in IS NULL THEN 'r' WHEN l._in IS NULL OR NOT l.activo THEN 'a' ELSE 'c' END AS _kind
+			FROM (SELECT true AS _in, ` + list("s", sh.cols) + `, ` + sh.recordHash("s") + ` AS _h FROM ` + stg + ` s) s
+			FULL JOIN (SELECT true AS _in, l.activo, ` + list("l", sh.keys) + `, ` + sh.recordHash("l") + ` AS _h FROM ` + sh.live + ` l) l
+				ON ` + sh.join("l", "s") + `
+			WHERE CASE WHEN s._in IS NULL THEN l.activo
+			           WHEN l._in IS NULL THEN true
+			           ELSE NOT l.activo OR s._h <> l._h END`
+	return publishDiff(ctx, tx, c, sh, cur, diff, actor, runID)
+}
+
+// PublishDelta publishes a re-load that brings only what may have changed,
+// in the caller's transaction: staging holds the rows that are new or may
+// differ from their published row (the definition's columns, as for
+// PublishStaged), removed the keys (the key columns only) of published rows
+// that the load did not find unchanged. A live row whose key is in neither
+// stays as it is; a key in removed and not in staging is removed. Both
+// tables are joined to the live one through its primary key, so the cost
+// follows the size of the change, not of the catalog. base is the version
+// the caller compared with: when another publication came in between, the
+// result is a KindConflict error and nothing changes. History, live rows,
+// version and audit are written as by PublishStaged.
+func PublishDelta(ctx context.Context, tx pgx.Tx, c *Catalog, staging, removed string, base int, actor Actor, runID *int64) (Version, error) {
+	sh, tables, cur, err := beginPublish(ctx, tx, c, staging, removed)
+	if err != nil {
+		return Version{}, err
 	}
-	rowHash := func(alias string) string {
-		return "hash_record_extended(ROW(" + list(alias, sh.cols) + "), 0)"
+	stg, rem := tables[0], tables[1]
+	if cur.version != base {
+		return Version{}, errorf(KindConflict, "el catálogo «%s» cambió durante la carga (versión %d; la carga se comparó con la versión %d): vuelva a cargar", c.Clave, cur.version, base)
 	}
+	// Fresh statistics make the planner join the few staged rows to the
+	// live table through its primary key index.
+	if _, err := tx.Exec(ctx, "ANALYZE "+stg+"; ANALYZE "+rem); err != nil {
+		return Version{}, fmt.Errorf("catalog: publish %s: analyze: %w", c.Clave, err)
+	}
+	firstKey := pgdb.QuoteIdent(sh.keys[0])
+	diff := `
+			SELECT ` + list("s", sh.keys) + sh.nonKeysOf("s") + `, CASE WHEN l.activo THEN 'c' ELSE 'a' END AS _kind
+			FROM ` + stg + ` s LEFT JOIN ` + sh.live + ` l ON ` + sh.join("l", "s") + `
+			WHERE l.activo IS NOT TRUE OR ` + sh.recordHash("s") + ` <> ` + sh.recordHash("l") + `
+			UNION ALL
+			SELECT ` + list("l", sh.keys) + sh.nonKeysOf("s") + `, 'r'
+			FROM ` + rem + ` r JOIN ` + sh.live + ` l ON ` + sh.join("l", "r") + `
+				LEFT JOIN ` + stg + ` s ON ` + sh.join("s", "r") + `
+			WHERE l.activo AND s.` + firstKey + ` IS NULL`
+	return publishDiff(ctx, tx, c, sh, cur, diff, actor, runID)
+}
+
+// beginPublish reads the catalog's shape, quotes the tables the load
+// brings and locks the catalog's published state.
+func beginPublish(ctx context.Context, tx pgx.Tx, c *Catalog, tables ...string) (*shape, []string, current, error) {
+	sh, err := shapeOf(c)
+	if err != nil {
+		return nil, nil, current{}, err
+	}
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		if quoted[i], err = quoteStaging(t); err != nil {
+			return nil, nil, current{}, err
+		}
+	}
+	cur, err := lockCurrent(ctx, tx, c)
+	if err != nil {
+		return nil, nil, current{}, err
+	}
+	return sh, quoted, cur, nil
+}
+
+// nonKeysOf writes ", alias.col" for each non-key column ("" when none).
+func (sh *shape) nonKeysOf(alias string) string {
+	if len(sh.nonKeys) == 0 {
+		return ""
+	}
+	return ", " + list(alias, sh.nonKeys)
+}
+
+// recordHash is the 64-bit hash by which a diff compares two rows.
+func (sh *shape) recordHash(alias string) string {
+	return "hash_record_extended(ROW(" + list(alias, sh.cols) + "), 0)"
+}
+
+// publishDiff writes version cur.version+1 from diff, a query giving the
+// key, the new values of the other columns and _kind ('a'dded, 'c'hanged,
+// 'r'emoved) of every row that changes; none makes no version.
+func publishDiff(ctx context.Context, tx pgx.Tx, c *Catalog, sh *shape, cur current, diff string, actor Actor, runID *int64) (Version, error) {
+	n := cur.version + 1
+	fail := func(step string, err error) (Version, error) {
+		if ce := loadError(c, err); ce != nil {
+			return Version{}, ce
+		}
+		return Version{}, fmt.Errorf("catalog: publish %s: %s: %w", c.Clave, step, err)
+	}
+	// The changed rows' new values travel in the diff table, so the live
+	// table is written from it without reading staging again.
 	diffSQL := `
 		SET LOCAL work_mem = '256MB';
 		DROP TABLE IF EXISTS pg_temp.` + diffTable + `;
 		CREATE TEMP TABLE ` + diffTable + ` ON COMMIT DROP AS
 		SELECT d.*, coalesce((SELECT max(h.` + colHasta + `) FROM ` + sh.hist + ` h WHERE ` + sh.join("h", "d") + `), 1) AS _since
-		FROM (
-			SELECT ` + strings.Join(keyOut, ", ") + nonKeys + `,
-				CASE WHEN s._in IS NULL THEN 'r' WHEN l._in IS NULL OR NOT l.activo THEN 'a' ELSE 'c' END AS _kind
-			FROM (SELECT true AS _in, ` + list("s", sh.cols) + `, ` + rowHash("s") + ` AS _h FROM ` + stg + ` s) s
-			FULL JOIN (SELECT true AS _in, l.activo, ` + list("l", sh.keys) + `, ` + rowHash("l") + ` AS _h FROM ` + sh.live + ` l) l
-				ON ` + sh.join("l", "s") + `
-			WHERE CASE WHEN s._in IS NULL THEN l.activo
-			           WHEN l._in IS NULL THEN true
-			           ELSE NOT l.activo OR s._h <> l._h END
+		FROM (` + diff + `
 		) d;
 		ANALYZE pg_temp.` + diffTable
 	if _, err := tx.Exec(ctx, diffSQL); err != nil {
@@ -271,6 +336,7 @@ func PublishStaged(ctx context.Context, tx pgx.Tx, c *Catalog, staging string, a
 		}
 	}
 	v := Version{Number: n, Added: added, Changed: changed, Removed: removed, By: actor.login(), RunID: runID}
+	var err error
 	if cur.version == 0 {
 		// Rows that were in the table before any version are not part of
 		// a checksum yet: count the whole table once.

@@ -64,6 +64,59 @@ func stage(t *testing.T, b *bundle, tx pgx.Tx, name string, s state) {
 // diff between two versions against a model kept in Go.
 func TestPublishVersions(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		publish publishFunc
+	}{
+		{"staged", publishAll},
+		{"delta", publishDelta},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testPublishVersions(t, tc.publish)
+		})
+	}
+}
+
+// publishFunc publishes cur over prev, the published rows of version base.
+type publishFunc func(t *testing.T, b *bundle, tx pgx.Tx, c *catalog.Catalog, prev, cur state, base int) (catalog.Version, error)
+
+// publishAll stages every row of the load.
+func publishAll(t *testing.T, b *bundle, tx pgx.Tx, c *catalog.Catalog, _, cur state, _ int) (catalog.Version, error) {
+	stage(t, b, tx, "stg", cur)
+	return catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+}
+
+// publishDelta stages what a re-load stages: the new and changed rows (and,
+// to show they are harmless, every fourth unchanged one), and as removed
+// the keys of the published rows not found unchanged.
+func publishDelta(t *testing.T, b *bundle, tx pgx.Tx, c *catalog.Catalog, prev, cur state, base int) (catalog.Version, error) {
+	staged, removed := state{}, state{}
+	for i, k := range slices.Sorted(maps.Keys(cur)) {
+		p, ok := prev[k]
+		if !ok || !equalRow(p, cur[k]) || i%4 == 0 {
+			staged[k] = cur[k]
+		}
+		if ok && !equalRow(p, cur[k]) {
+			removed[k] = p
+		}
+	}
+	for k, p := range prev {
+		if _, ok := cur[k]; !ok {
+			removed[k] = p
+		}
+	}
+	stage(t, b, tx, "stg", staged)
+	_, err := tx.Exec(b.ctx, `CREATE TEMP TABLE rem ON COMMIT DROP AS SELECT id_prueba FROM stg WHERE false`)
+	require.NoError(t, err)
+	_, err = tx.CopyFrom(b.ctx, pgx.Identifier{"rem"}, []string{"id_prueba"}, pgx.CopyFromSlice(len(removed), func(i int) ([]any, error) {
+		return []any{slices.Sorted(maps.Keys(removed))[i]}, nil
+	}))
+	require.NoError(t, err)
+	return catalog.PublishDelta(b.ctx, tx, c, "stg", "rem", base, b.admin, nil)
+}
+
+func testPublishVersions(t *testing.T, publish publishFunc) {
 	b := setup(t)
 	c, err := b.store.Create(b.ctx, b.super, catalog.NewCatalog{Resource: pruebaDef("cat_prueba"), DependenciaID: b.dep, Publish: true})
 	require.NoError(t, err)
@@ -124,9 +177,8 @@ func TestPublishVersions(t *testing.T) {
 		}
 		var v catalog.Version
 		err := pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
-			stage(t, b, tx, "stg", cur)
 			var err error
-			v, err = catalog.PublishStaged(b.ctx, tx, c, "stg", b.admin, nil)
+			v, err = publish(t, b, tx, c, prev, cur, len(versions)-1)
 			return err
 		})
 		require.NoError(t, err, "round %d", round)
@@ -261,6 +313,21 @@ func TestPublishRefusals(t *testing.T) {
 		return err
 	})
 	require.True(t, catalog.IsKind(err, catalog.KindConflict), err)
+	// a delta compared with another version than the current one
+	err = pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		stage(t, b, tx, "stg", state{"a": {str("z"), 2}})
+		_, err := tx.Exec(b.ctx, `CREATE TEMP TABLE rem (id_prueba text) ON COMMIT DROP`)
+		require.NoError(t, err)
+		_, err = catalog.PublishDelta(b.ctx, tx, c, "stg", `rem"; DROP TABLE meta.catalog; --`, 1, b.admin, nil)
+		require.Error(t, err)
+		_, err = catalog.PublishDelta(b.ctx, tx, c, "stg", "rem", 0, b.admin, nil)
+		return err
+	})
+	require.True(t, catalog.IsKind(err, catalog.KindConflict), err)
+	require.Contains(t, err.Error(), "cambió durante la carga")
+	vs, err = b.store.Versions(b.ctx, c.ID)
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
 }
 
 func equalRow(a, b row) bool {

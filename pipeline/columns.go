@@ -246,11 +246,8 @@ func (c *column) parse(s string) (any, string) {
 		}
 		return n, ""
 	case kBool:
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "1", "t", "sí", "si", "verdadero":
-			return true, ""
-		case "false", "0", "f", "no", "falso":
-			return false, ""
+		if t, ok := boolText(s); ok {
+			return t == "t", ""
 		}
 		return nil, "se esperaba un valor lógico (true/false, 1/0, sí/no)"
 	case kDate, kTimestamp:

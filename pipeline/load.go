@@ -157,6 +157,8 @@ type load struct {
 	stream  Stream
 	// published is set once the publication committed, with its outcome.
 	published *outcome
+	// pub, in a re-load, is the published rows the load compares with.
+	pub *pendingPublished
 }
 
 func (ld *load) logger() *slog.Logger {
@@ -286,6 +288,11 @@ func (ld *load) run(ctx context.Context) outcome {
 		ld.errs, ld.src, ld.stream = newCollector(ld.MaxErrors), nil, nil
 		ld.mu.Unlock()
 	}
+	if c.CurrentVersion > 0 && !ld.req.DryRun && deltaApplies(c.Resource, cols) {
+		// A re-load stages only the rows that are new or changed.
+		ld.pub = readPublished(ctx, ld.Pool, c, cols)
+		defer ld.pub.stop()
+	}
 	st := &staging{name: stagingName(ld.runID), cols: cols}
 	if err := st.create(ctx, ld.Pool); err != nil {
 		return ld.fail(CodeDatabase, err)
@@ -408,6 +415,9 @@ func (ld *load) copyRows(ctx context.Context, cols []*column, copy func(*rowSour
 	}
 	v := &validator{cols: cols, src: src, missing: missingValues(ld.req.Catalog), errs: ld.errs, rowBase: base}
 	rs := newRowSource(ctx, stream, v, ld.req.MaxRows)
+	if ld.pub != nil {
+		rs.delta = newDelta(ld.pub, keySets(ld.req.Catalog.Resource)[0])
+	}
 	ld.mu.Lock()
 	ld.src, ld.stream = rs, stream
 	ld.mu.Unlock()
@@ -495,7 +505,7 @@ func (ld *load) publish(ctx context.Context, st *staging) outcome {
 		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+workMem+"'"); err != nil {
 			return err
 		}
-		v, err := catalog.PublishStaged(ctx, tx, c, StagingSchema+"."+st.name, ld.req.Actor, &ld.runID)
+		v, err := ld.publishStaged(ctx, tx, st)
 		if err != nil {
 			return err
 		}
@@ -511,6 +521,24 @@ func (ld *load) publish(ctx context.Context, st *staging) outcome {
 	}
 	ld.published = &o
 	return o
+}
+
+// publishStaged publishes the staged rows: all of them, or in a re-load
+// the changed ones and the removed keys.
+func (ld *load) publishStaged(ctx context.Context, tx pgx.Tx, st *staging) (catalog.Version, error) {
+	c, staged := ld.req.Catalog, StagingSchema+"."+st.name
+	if ld.pub == nil {
+		return catalog.PublishStaged(ctx, tx, c, staged, ld.req.Actor, &ld.runID)
+	}
+	p, err := ld.pub.wait()
+	if err != nil {
+		return catalog.Version{}, err
+	}
+	removed, err := p.stageRemoved(ctx, tx)
+	if err != nil {
+		return catalog.Version{}, err
+	}
+	return catalog.PublishDelta(ctx, tx, c, staged, removed, p.version, ld.req.Actor, &ld.runID)
 }
 
 // record writes the run's end on db (the publication's transaction, or the

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/dgtit-gto/gobdatos/connectors"
 )
 
@@ -34,6 +36,8 @@ type rowSource struct {
 	noRowNumber bool
 	// streamErr says that err came from the source, not from a check.
 	streamErr bool
+	// delta, in a re-load, leaves out the rows equal to the published ones.
+	delta *delta
 
 	read, valid, rejected atomic.Int64
 	onBatch               func()
@@ -74,7 +78,12 @@ func (r *rowSource) Next() bool {
 			return false
 		}
 		r.numberRows(int(n))
-		bad := r.v.convert(rec, &r.b)
+		bad, err := r.convert(rec)
+		if err != nil {
+			r.err = err
+			r.b.n = 0
+			return false
+		}
 		r.read.Add(n)
 		r.rejected.Add(int64(bad))
 		r.valid.Add(n - int64(bad))
@@ -83,6 +92,13 @@ func (r *rowSource) Next() bool {
 			r.onBatch()
 		}
 	}
+}
+
+func (r *rowSource) convert(rec arrow.RecordBatch) (int, error) {
+	if r.delta != nil {
+		return r.delta.convert(r.v, rec, &r.b)
+	}
+	return r.v.convert(rec, &r.b), nil
 }
 
 // Values is the current row: the converted fields, then its row number

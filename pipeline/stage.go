@@ -138,10 +138,6 @@ func (s *staging) checkKeys(ctx context.Context, db pgdb.DBTX, k keySet, errs *c
 		return 0, fmt.Errorf("find repeated %s: %w", k.typ, err)
 	}
 	var found []ReportError
-	label := "la clave primaria"
-	if k.typ == ErrUnique {
-		label = "el valor único"
-	}
 	for rows.Next() {
 		var row, first int64
 		vals := make([]string, len(k.cols))
@@ -153,10 +149,7 @@ func (s *staging) checkKeys(ctx context.Context, db pgdb.DBTX, k keySet, errs *c
 			rows.Close()
 			return 0, err
 		}
-		cell := strings.Join(vals, ", ")
-		found = append(found, ReportError{Type: k.typ, RowNumber: row, FieldName: strings.Join(k.cols, ", "), Cell: cell,
-			Message: fmt.Sprintf("fila %d, columna «%s», valor «%s»: %s se repite; ya aparece en la fila %d",
-				row, strings.Join(k.cols, ", "), clip(cell), label, first)})
+		found = append(found, repeatError(k, row, first, strings.Join(vals, ", ")))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -169,6 +162,18 @@ func (s *staging) checkKeys(ctx context.Context, db pgdb.DBTX, k keySet, errs *c
 	}
 	errs.addCounted(k.typ, tag.RowsAffected(), found)
 	return tag.RowsAffected(), nil
+}
+
+// repeatError is the error of a row whose key k (cell, its values joined by
+// ", ") already appears in row first.
+func repeatError(k keySet, row, first int64, cell string) ReportError {
+	label := "la clave primaria"
+	if k.typ == ErrUnique {
+		label = "el valor único"
+	}
+	return ReportError{Type: k.typ, RowNumber: row, FieldName: strings.Join(k.cols, ", "), Cell: cell,
+		Message: fmt.Sprintf("fila %d, columna «%s», valor «%s»: %s se repite; ya aparece en la fila %d",
+			row, strings.Join(k.cols, ", "), clip(cell), label, first)}
 }
 
 // checkForeignKey finds staged rows whose reference is not among the

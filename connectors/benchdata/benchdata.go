@@ -36,7 +36,7 @@ var Fields = []Field{
 	{"tasa", "number"},
 	{"alta", "date"},
 	{"cve_mun", "string"},
-	{"activo", "boolean"},
+	{"vigente", "boolean"}, // not "activo": that is the control column every catalog table has
 	{"cp", "string"},
 }
 
