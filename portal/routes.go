@@ -10,6 +10,7 @@ func (s *Server) routes() {
 	s.bindAccount()
 	s.bindUserPages()
 	s.bindUsersAPI()
+	s.bindPuestos()
 	s.bindAudit()
 	s.bindMails()
 	s.bindNomenclature()

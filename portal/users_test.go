@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
+	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
 
@@ -26,7 +28,9 @@ type matrixBundle struct {
 }
 
 func setupMatrix(t *testing.T) *matrixBundle {
-	b := setup(t, Options{SignInThrottle: account.Throttle{PerLogin: 100, PerAddr: 1000, Window: 60e9}})
+	pool := pgtest.New(t)
+	b := setup(t, Options{Pool: pool, Procedures: proceduretest.Engine(t, pool),
+		SignInThrottle: account.Throttle{PerLogin: 100, PerAddr: 1000, Window: 60e9}})
 	dep := b.dependencia(t, "SFIA")
 	m := &matrixBundle{bundle: b, pages: map[string]*client{}, tokens: map[string]string{}, ids: map[string]int64{}}
 	profiles := map[string]account.Profile{"consulta": account.Consulta, "publicador": account.Publicador, "admin": account.Admin, "super": account.SuperAdmin}
@@ -124,6 +128,15 @@ func TestAccessMatrix(t *testing.T) {
 		{"POST", "/usuarios/" + id("jefe"), func(r string) url.Values {
 			return url.Values{"login": {"jefe"}, "email": {"jefe@guanajuato.gob.mx"}, "full_name": {"Jefe " + r}, "profile": {"superadmin"}, "active": {"on"}}
 		}, want{401, 403, 403, 403, 303}},
+		{"GET", "/puestos", nil, want{303, 403, 403, 200, 200}},
+		{"POST", "/puestos", func(string) url.Values { return url.Values{"login": {"objetivo"}, "puesto": {"coordinador_dm"}} },
+			want{401, 403, 403, 303, 303}},
+		{"POST", "/puestos", func(string) url.Values { return url.Values{"login": {"jefe"}, "puesto": {"director_daid"}} },
+			want{401, 403, 403, 403, 303}},
+		{"POST", "/puestos/revocar", func(string) url.Values { return url.Values{"user_id": {id("objetivo")}, "puesto": {"director_daid"}} },
+			want{401, 403, 403, 404, 404}},
+		{"POST", "/puestos/revocar", func(string) url.Values { return url.Values{"user_id": {id("jefe")}, "puesto": {"director_daid"}} },
+			want{401, 403, 403, 403, 303}},
 	}
 	for _, tc := range pages {
 		for i, role := range roles {

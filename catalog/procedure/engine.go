@@ -537,18 +537,19 @@ func (e *Engine) Actions(ctx context.Context, actor Actor, c *Case) ([]Transitio
 	return out, nil
 }
 
-// Grant gives a user one of the manual's roles.
-func (e *Engine) Grant(ctx context.Context, by string, userID int64, role string) error {
-	if !idPattern.MatchString(role) {
-		return refuse(CodeInvalidData, "El puesto %q no es válido.", role)
+// Grant gives a user one of the manual's roles (a puesto of kind granted
+// in some loaded procedure).
+func (e *Engine) Grant(ctx context.Context, by audit.Actor, userID int64, role string) error {
+	if err := e.grantable(role); err != nil {
+		return err
 	}
 	return pgdb.WithTx(ctx, e.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO meta.procedure_role_grant (user_id, role, granted_by) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, userID, role, by); err != nil {
+			ON CONFLICT DO NOTHING`, userID, role, by.Login); err != nil {
 			return fmt.Errorf("procedure: grant %s: %w", role, err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: audit.Actor{Login: by}, Action: "procedure.grant",
+		return audit.Record(ctx, tx, audit.Entry{Actor: by, Action: "procedure.grant",
 			ObjectType: "user", ObjectID: fmt.Sprint(userID), Detail: map[string]any{"rol": role}})
 	})
 }

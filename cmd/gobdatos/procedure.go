@@ -230,15 +230,6 @@ func (c procedureGrantCmd) Run(ctx context.Context, g *Globals, parent *procedur
 	if err != nil {
 		return err
 	}
-	known := false
-	for _, d := range reg.All() {
-		if r, ok := d.Role(c.Role); ok && r.Kind == procedure.RoleGranted {
-			known = true
-		}
-	}
-	if !known {
-		return fmt.Errorf("el puesto %q no se otorga en ningún procedimiento", c.Role)
-	}
 	pool, err := g.openDB(ctx, "gobdatos-procedure")
 	if err != nil {
 		return err
@@ -251,7 +242,7 @@ func (c procedureGrantCmd) Run(ctx context.Context, g *Globals, parent *procedur
 	if err != nil {
 		return err
 	}
-	if err := procedure.NewEngine(pool, reg, cal).Grant(ctx, consoleActor().Login, u.ID, c.Role); err != nil {
+	if err := procedure.NewEngine(pool, reg, cal).Grant(ctx, consoleActor(), u.ID, c.Role); err != nil {
 		return err
 	}
 	fmt.Printf("%s tiene ahora el puesto %s.\n", c.Login, c.Role)
