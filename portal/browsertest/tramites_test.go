@@ -1,6 +1,7 @@
 package browsertest_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -96,4 +97,53 @@ func TestAdoptionRequestInTheBrowser(t *testing.T) {
 	require.Contains(t, reply, "ha sido atendida")
 	require.Contains(t, reply, "El catálogo cat_municipio ya está publicado en el portal.")
 	require.Contains(t, reply, folio)
+}
+
+// GUP-1.6 in the browser: a requester asks to deactivate a user, the
+// administrator attends the request from the case page, and that user can
+// no longer sign in.
+func TestUserRequestDeactivatesInTheBrowser(t *testing.T) {
+	t.Parallel()
+	env := browsertest.New(t, withProcedures(t))
+	dep := env.Dependencia(t, "SFIA", "Secretaría de Finanzas, Inversión y Administración")
+	env.User(t, "enlace", account.Publicador, dep)
+	env.User(t, "coordinadora", account.Admin, nil)
+	env.User(t, "beto", account.Consulta, dep)
+
+	beto := env.Browser(t)
+	require.Equal(t, 200, beto.SignIn("beto", browsertest.Password("beto")))
+
+	entity := env.Browser(t)
+	require.Equal(t, 200, entity.SignIn("enlace", browsertest.Password("enlace")))
+	require.Equal(t, 200, entity.Open("/tramites/nuevo/GUP-1.6"))
+	entity.Select("#f_tipo_gestion", "Deshabilitar acceso")
+	entity.Fill("#f_login", "beto")
+	entity.Fill("#f_justificacion", "Beto dejó la dependencia.")
+	require.Equal(t, 200, entity.Click("#enviar"))
+	require.Equal(t, "Solicitud recibida", entity.Text("#estado"))
+	folio := entity.Text("#folio")
+
+	admin := env.Browser(t)
+	require.Equal(t, 200, admin.SignIn("coordinadora", browsertest.Password("coordinadora")))
+	require.Equal(t, 200, admin.Open("/tramites/"+folio))
+	require.Equal(t, 200, admin.Click("#hacer-informacion_completa"))
+	require.Equal(t, "Gestión de usuarios en el portal", admin.Text("#estado"))
+	require.Contains(t, admin.Text("#cambio-1"), "Deshabilitar acceso")
+	require.Equal(t, "beto", admin.Attr("#c1_login", "value"))
+	require.True(t, admin.Has("#c1_aplicar:checked"))
+	require.False(t, admin.Has("#c1_active:checked"), "«Activo» comes unchecked, as the request asks")
+	require.Equal(t, 200, admin.Click("#hacer-usuarios_gestionados"))
+	require.Equal(t, "Por informar al solicitante", admin.Text("#estado"))
+	require.Contains(t, admin.Text("#datos"), "1. Deshabilitar acceso «beto»: acceso deshabilitado.")
+	admin.Fill("#obs-informar_atendida", "El usuario beto ya no tiene acceso al portal.")
+	require.Equal(t, 200, admin.Click("#hacer-informar_atendida"))
+	require.Equal(t, "Solicitud atendida", admin.Text("#estado"))
+
+	reply := env.Mail(t, "enlace@guanajuato.gob.mx")
+	require.Contains(t, reply, "ha sido atendida")
+	require.Contains(t, reply, "El usuario beto ya no tiene acceso al portal.")
+
+	beto.Open("/cuenta")
+	require.True(t, strings.HasPrefix(beto.Path(), "/entrar"), "his session ended: %s", beto.Path())
+	require.Equal(t, 401, beto.SignIn("beto", browsertest.Password("beto")))
 }
