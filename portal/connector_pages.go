@@ -98,16 +98,29 @@ func (s *Server) summarize(c *echo.Context, list []registry.Connector) ([]connec
 	for i, conn := range list {
 		ids[i] = conn.ID
 	}
-	last, err := health.LatestOf(ctx, s.opts.Pool, health.KindConnector, ids)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
+	// Four queries, side by side: the last checks, the uptimes and the two
+	// charts, whose last bar is the hour under way.
+	var last map[int64]health.Check
+	var ups map[int64][]health.Uptime
+	end := health.HourEnd(time.Now())
 	charts := make([]map[int64][]health.Bucket, len(chartSpans))
+	grp, gctx := errgroup.WithContext(ctx)
+	grp.Go(func() (err error) {
+		last, err = health.LatestOf(gctx, s.opts.Pool, health.KindConnector, ids)
+		return err
+	})
+	grp.Go(func() (err error) {
+		ups, err = health.UptimesOf(gctx, s.opts.Pool, health.KindConnector, ids)
+		return err
+	})
 	for i, span := range chartSpans {
-		if charts[i], err = health.BucketsOf(ctx, s.opts.Pool, health.KindConnector, ids, now, span.Step, span.N); err != nil {
-			return nil, err
-		}
+		grp.Go(func() (err error) {
+			charts[i], err = health.BucketsOf(gctx, s.opts.Pool, health.KindConnector, ids, end, span.Step, span.N)
+			return err
+		})
+	}
+	if err := grp.Wait(); err != nil {
+		return nil, err
 	}
 	out := make([]connectorSummary, len(list))
 	for i, conn := range list {
@@ -118,8 +131,7 @@ func (s *Server) summarize(c *echo.Context, list []registry.Connector) ([]connec
 			sum.Message = lc.Message
 			sum.Latency = fmt.Sprintf("%.0f ms", lc.LatencyMS)
 		}
-		// The last chart is the 30 daily slices: the uptimes are their sums.
-		for _, u := range health.DailyUptimes(charts[len(charts)-1][conn.ID]) {
+		for _, u := range ups[conn.ID] {
 			sum.Uptime = append(sum.Uptime, uptimeText(u))
 		}
 		for j, span := range chartSpans {
@@ -149,7 +161,7 @@ func (s *Server) connectorsList(c *echo.Context) error {
 	u := s.caller(c)
 	page := connectorsPage{Windows: []string{"24 h", "7 d", "30 d"}, CanManage: u.Holds(account.ManageConnectors),
 		Deleted: c.QueryParam("eliminado") == "1"}
-	// The two read a month of checks each: side by side.
+	// The two read a month of hourly roll-ups each: side by side.
 	var deps []health.DependenciaUptime
 	var grp errgroup.Group
 	grp.Go(func() (err error) {

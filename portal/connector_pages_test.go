@@ -65,13 +65,14 @@ func TestConnectorPages(t *testing.T) {
 	_, err = store.Create(ctx, registry.Input{Dependencia: "SFIA", Name: "Padrón de proveedores <b>SFIA</b>", Kind: "http",
 		Address: "https://sfia.example/api/proveedores"}, audit.Entry{})
 	require.NoError(t, err)
-	// A known history: in the last hour 2 of 2 checks ok, the hour before
-	// 1 of 2, five hours ago 1 of 1; ten days ago 1 of 1.
+	// A known history, by clock hours (the charts' bars): in the hour under
+	// way 2 of 2 checks ok, the hour before 1 of 2, four hours before 1 of
+	// 1; ten days ago 1 of 1.
 	_, err = b.pool.Exec(ctx, `INSERT INTO meta.connectivity_check (connector_id, dependencia_id, checked_at, status, latency_ms, message)
-		SELECT $1, $2, now() - a, s, 12, m FROM (VALUES
-			(interval '10 minutes', 'ok', ''), (interval '40 minutes', 'ok', ''),
-			(interval '80 minutes', 'refused', 'El servidor rechazó la conexión'), (interval '100 minutes', 'ok', ''),
-			(interval '270 minutes', 'ok', ''), (interval '10 days', 'ok', '')) AS h(a, s, m)`, delitos.ID, *seg)
+		SELECT $1, $2, date_trunc('hour', now()) - a, s, 12, m FROM (VALUES
+			(interval '0 seconds', 'ok', ''), (interval '-1 second', 'ok', ''),
+			(interval '20 minutes', 'refused', 'El servidor rechazó la conexión'), (interval '40 minutes', 'ok', ''),
+			(interval '210 minutes', 'ok', ''), (interval '10 days 2 hours', 'ok', '')) AS h(a, s, m)`, delitos.ID, *seg)
 	require.NoError(t, err)
 
 	signed := func(login string) *client {
@@ -128,7 +129,7 @@ func TestConnectorPages(t *testing.T) {
 		require.Len(t, hours, 24)
 		require.Equal(t, barAllOK, hours[23], "the last hour: 2 of 2")
 		require.Equal(t, barPartly, hours[22], "the hour before: 1 of 2")
-		require.Equal(t, barAllOK, hours[19], "five hours ago: 1 of 1")
+		require.Equal(t, barAllOK, hours[19], "four hours before: 1 of 1")
 		require.Equal(t, 21, strings.Count(strings.Join(hours, " "), barNoCheck))
 		days := chartBars(t, body, "grafica-"+itoa(delitos.ID)+"-30d")
 		require.Len(t, days, 30)

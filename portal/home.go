@@ -313,12 +313,12 @@ func (s *Server) catalogConnectors(c *echo.Context, cat *catalog.Catalog) ([]con
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	all, err := health.UptimesOf(ctx, s.opts.Pool, health.KindConnector, ids)
+	if err != nil {
+		return nil, err
+	}
 	for i, id := range ids {
-		ups, err := health.TargetUptime(ctx, s.opts.Pool, health.KindConnector, id)
-		if err != nil {
-			return nil, err
-		}
-		for _, up := range ups {
+		for _, up := range all[id] {
 			if up.Ratio == nil {
 				out[i].Uptime = append(out[i].Uptime, up.Window+": sin revisiones")
 				continue

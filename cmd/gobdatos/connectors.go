@@ -55,16 +55,20 @@ func (connectorsRotateKeyCmd) Run(ctx context.Context, g *Globals, parent *conne
 
 // checksConfig is how connectivity checks run and alert.
 type checksConfig struct {
-	AlertAfter       int      `name:"alert-after" env:"GOBDATOS_ALERT_AFTER" default:"3" help:"Consecutive failed checks of a connector or entity role before its owner and the stewards are alerted."`
-	AlertWebhooks    []string `name:"alert-webhooks" env:"GOBDATOS_ALERT_WEBHOOKS" help:"URLs (comma-separated) that receive every connectivity alert as signed JSON."`
-	CheckConcurrency int      `name:"check-concurrency" env:"GOBDATOS_CHECK_CONCURRENCY" default:"32" help:"Connectivity checks running at once, at most."`
-	NomenclatureCron string   `name:"nomenclature-audit" env:"GOBDATOS_NOMENCLATURE_AUDIT" default:"0 2 * * *" help:"When the nightly nomenclature audit of every table in cat runs (cron, America/Mexico_City); \"off\" disables it."`
+	AlertAfter       int           `name:"alert-after" env:"GOBDATOS_ALERT_AFTER" default:"3" help:"Consecutive failed checks of a connector or entity role before its owner and the stewards are alerted."`
+	AlertWebhooks    []string      `name:"alert-webhooks" env:"GOBDATOS_ALERT_WEBHOOKS" help:"URLs (comma-separated) that receive every connectivity alert as signed JSON."`
+	CheckConcurrency int           `name:"check-concurrency" env:"GOBDATOS_CHECK_CONCURRENCY" default:"32" help:"Connectivity checks running at once, at most."`
+	CheckRetention   time.Duration `name:"check-retention" env:"GOBDATOS_CHECK_RETENTION" default:"2160h" help:"How long each connectivity check is kept (default 90 days; at least 744h, 31 days); older ones are deleted every six hours, their hourly totals with them."`
+	NomenclatureCron string        `name:"nomenclature-audit" env:"GOBDATOS_NOMENCLATURE_AUDIT" default:"0 2 * * *" help:"When the nightly nomenclature audit of every table in cat runs (cron, America/Mexico_City); \"off\" disables it."`
 }
 
 // checker builds the connectivity checker of the process.
 func (c checksConfig) checker(sc secretConfig, baseURL string, pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*health.Checker, error) {
 	if c.AlertAfter < 1 {
 		return nil, errors.New("GOBDATOS_ALERT_AFTER must be at least 1")
+	}
+	if c.CheckRetention < health.MinRetention {
+		return nil, fmt.Errorf("GOBDATOS_CHECK_RETENTION must be at least %s (the 30-day uptime reads them), got %s", health.MinRetention, c.CheckRetention)
 	}
 	for _, u := range c.AlertWebhooks {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
@@ -93,7 +97,7 @@ func newCheckJobs(cfg portalConfig, pool *pgxpool.Pool, secret []byte, sched *sc
 		return nil, err
 	}
 	if err := sched.Every("prune connectivity checks", 6*time.Hour, func(ctx context.Context) error {
-		_, err := health.Prune(ctx, pool, 35*24*time.Hour)
+		_, err := health.Prune(ctx, pool, cfg.CheckRetention)
 		return err
 	}); err != nil {
 		return nil, err

@@ -33,13 +33,18 @@ func targetColumn(kind TargetKind) string {
 	return "connector_id"
 }
 
+// HourEnd is the end of the hour (UTC) that holds t: the end of charts
+// whose last slice is the hour under way.
+func HourEnd(t time.Time) time.Time { return t.Truncate(time.Hour).Add(time.Hour) }
+
 // BucketsOf splits the n*step before end into n slices of step, oldest
 // first, and counts each target's checks and successes in each: one bar per
 // hour of the last day (n=24, step=time.Hour) or per day of the last month.
-// One query for all the targets.
+// It reads the hourly roll-up, so end must be a whole hour (HourEnd) and
+// step whole hours. One query for all the targets.
 func BucketsOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64, end time.Time, step time.Duration, n int) (map[int64][]Bucket, error) {
-	if n <= 0 || step <= 0 {
-		return nil, fmt.Errorf("health: buckets of %s: %d slices of %s", kind, n, step)
+	if n <= 0 || step < time.Hour || step%time.Hour != 0 || !end.Truncate(time.Hour).Equal(end) {
+		return nil, fmt.Errorf("health: buckets of %s: %d slices of %s ending %s are not whole hours", kind, n, step, end)
 	}
 	start := end.Add(-time.Duration(n) * step)
 	out := make(map[int64][]Bucket, len(ids))
@@ -52,27 +57,24 @@ func BucketsOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64, 
 	}
 	col := targetColumn(kind)
 	rows, err := db.Query(ctx, `
-		SELECT `+col+`, floor(extract(epoch FROM checked_at - $2::timestamptz) / $3)::int AS b,
-			count(*), count(*) FILTER (WHERE status = 'ok')
-		FROM meta.connectivity_check
-		WHERE `+col+` = ANY($1) AND checked_at >= $2::timestamptz AND checked_at < $4::timestamptz
+		SELECT `+col+`, floor(extract(epoch FROM hour - $2::timestamptz) / $3)::int AS b,
+			sum(checks)::bigint, sum(checks - failures)::bigint
+		FROM meta.connectivity_hour
+		WHERE `+col+` = ANY($1) AND hour >= $2::timestamptz AND hour < $4::timestamptz
 		GROUP BY 1, 2`, ids, start, step.Seconds(), end)
 	if err != nil {
 		return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var b int
-		var checks, ok int64
-		if err := rows.Scan(&id, &b, &checks, &ok); err != nil {
-			return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
-		}
+	var id int64
+	var b int
+	var checks, ok int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &b, &checks, &ok}, func() error {
 		if b >= 0 && b < n {
 			out[id][b].Checks, out[id][b].OK = checks, ok
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("health: buckets of %s: %w", kind, err)
 	}
 	return out, nil
@@ -100,19 +102,4 @@ func LatestOf(ctx context.Context, db pgdb.DBTX, kind TargetKind, ids []int64) (
 		return nil, fmt.Errorf("health: latest checks of %s: %w", kind, err)
 	}
 	return out, nil
-}
-
-// DailyUptimes is the uptime over 24 h, 7 d and 30 d computed from the 30
-// daily buckets that end now (BucketsOf with step 24 h, n 30), so that a
-// page that draws them need not read the month of checks twice.
-func DailyUptimes(days []Bucket) []Uptime {
-	var n [6]int64
-	for i, w := range Windows {
-		k := int(w.Span / (24 * time.Hour))
-		for j := max(len(days)-k, 0); j < len(days); j++ {
-			n[2*i] += days[j].Checks
-			n[2*i+1] += days[j].OK
-		}
-	}
-	return uptimes(n)
 }

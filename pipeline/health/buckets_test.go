@@ -18,7 +18,7 @@ func TestBucketsUptimesLatest(t *testing.T) {
 	b := setup(t, nil)
 	a, other, never := b.httpConnector(t, "http://127.0.0.1:1/a", false), b.httpConnector(t, "http://127.0.0.1:1/b", false),
 		b.httpConnector(t, "http://127.0.0.1:1/c", false)
-	end := time.Now().Truncate(time.Second)
+	end := time.Now().Truncate(time.Hour).Add(-time.Hour)
 	add := func(id int64, ago time.Duration, status string) {
 		_, err := b.pool.Exec(ctx, `INSERT INTO meta.connectivity_check (connector_id, dependencia_id, checked_at, status, latency_ms)
 			SELECT $1, dependencia_id, $2, $3, 5 FROM meta.connector WHERE id = $1`, id, end.Add(-ago), status)
@@ -59,10 +59,20 @@ func TestBucketsUptimesLatest(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 6, single[0].Checks)
 
-	days, err := health.BucketsOf(ctx, b.pool, health.KindConnector, []int64{a.ID, never.ID}, end.Add(time.Second), 24*time.Hour, 30)
+	days, err := health.BucketsOf(ctx, b.pool, health.KindConnector, []int64{a.ID, never.ID}, end.Add(time.Hour), 24*time.Hour, 30)
 	require.NoError(t, err)
-	require.Equal(t, single, health.DailyUptimes(days[a.ID]), "the uptimes are the sums of the daily slices")
-	require.Nil(t, health.DailyUptimes(days[never.ID])[2].Ratio, "no checks, no ratio")
+	require.EqualValues(t, 6, days[a.ID][29].Checks, "the last day holds every check")
+	for _, bad := range []struct {
+		end  time.Time
+		step time.Duration
+	}{{end.Add(time.Second), time.Hour}, {end, 90 * time.Minute}, {end, time.Minute}} {
+		_, err := health.BucketsOf(ctx, b.pool, health.KindConnector, []int64{a.ID}, bad.end, bad.step, 3)
+		require.Error(t, err, "the roll-up holds whole hours: %s, %s", bad.end, bad.step)
+	}
+	many, err := health.UptimesOf(ctx, b.pool, health.KindConnector, []int64{a.ID, never.ID})
+	require.NoError(t, err)
+	require.Equal(t, single, many[a.ID])
+	require.Nil(t, many[never.ID][2].Ratio, "no checks, no ratio")
 
 	last, err := health.LatestOf(ctx, b.pool, health.KindConnector, []int64{a.ID, other.ID, never.ID})
 	require.NoError(t, err)
