@@ -161,6 +161,18 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	return res, nil
 }
 
+// Generation is the registry's generation: it grows, at commit, with every
+// transaction that changes catalogs, their versions or their dependencias
+// (a trigger keeps it), so an answer built from the registry while it read
+// n stays right until it reads more.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.QueryRow(ctx, `SELECT n FROM meta.catalog_generation`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("catalog: generation: %w", err)
+	}
+	return n, nil
+}
+
 // Facet is one value of a filter with how many catalogs have it.
 type Facet struct {
 	Value, Label string

@@ -121,7 +121,16 @@ func (s *Server) apiCatalogs(c *echo.Context) error {
 		}
 		q.State = catalog.State(st)
 	}
-	res, err := s.catalogs().Search(c.Request().Context(), q)
+	ctx := c.Request().Context()
+	key := strings.Join([]string{strconv.FormatBool(q.PublicOnly), q.Text, q.DependenciaClave, q.Keyword,
+		string(q.State), q.After, strconv.Itoa(q.Limit)}, "\x00")
+	gen, genErr := s.catalogGen.Current(ctx)
+	if genErr == nil {
+		if a, ok := s.catalogLists.get(gen, key); ok {
+			return a.write(c)
+		}
+	}
+	res, err := s.catalogs().Search(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -132,7 +141,15 @@ func (s *Server) apiCatalogs(c *echo.Context) error {
 	if res.More {
 		out.Next = out.Items[len(out.Items)-1].Clave
 	}
-	return c.JSON(http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("portal: catalog list: %w", err)
+	}
+	a := newCachedAnswer(append(body, '\n'))
+	if genErr == nil {
+		s.catalogLists.put(gen, key, a)
+	}
+	return a.write(c)
 }
 
 // rowsOut documents the answer of the rows API (written by hand: the rows

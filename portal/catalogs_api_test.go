@@ -60,20 +60,27 @@ func (b *bundle) publishedCatalog(t *testing.T, def tableschema.Resource, dep in
 		return err
 	}))
 	if v2 != nil {
-		require.NoError(t, pgdb.WithTx(ctx, b.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stg ON COMMIT DROP AS SELECT `+strings.Join(municipioCols, ", ")+` FROM cat.`+c.Table+` WITH NO DATA`); err != nil {
-				return err
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg"}, municipioCols, pgx.CopyFromRows(v2)); err != nil {
-				return err
-			}
-			_, err := catalog.PublishStaged(ctx, tx, c, "stg", catalog.System(), nil)
-			return err
-		}))
+		b.publishVersion(t, c, v2)
 	}
 	c, err = store.ByClave(ctx, c.Clave)
 	require.NoError(t, err)
 	return c
+}
+
+// publishVersion publishes rows as the next version of c, as a load does.
+func (b *bundle) publishVersion(t *testing.T, c *catalog.Catalog, rows [][]any) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, pgdb.WithTx(ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stg ON COMMIT DROP AS SELECT `+strings.Join(municipioCols, ", ")+` FROM cat.`+c.Table+` WITH NO DATA`); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stg"}, municipioCols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		_, err := catalog.PublishStaged(ctx, tx, c, "stg", catalog.System(), nil)
+		return err
+	}))
 }
 
 func municipioRows(n int) [][]any {

@@ -85,6 +85,10 @@ type Server struct {
 	metrics   *prometheus.Registry
 	largeBody map[string]bool
 	apis      apiRegistry
+	// catalogGen and catalogLists keep the answers of the catalog list API
+	// (answer_cache.go).
+	catalogGen   *freshGeneration
+	catalogLists *answerCache
 }
 
 // New builds the portal and checks its templates.
@@ -138,11 +142,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:      opts,
-		pages:     pg,
-		log:       opts.Logger,
-		metrics:   opts.Metrics,
-		largeBody: map[string]bool{},
+		opts:         opts,
+		pages:        pg,
+		log:          opts.Logger,
+		metrics:      opts.Metrics,
+		largeBody:    map[string]bool{},
+		catalogGen:   newFreshGeneration(opts.Catalogs.Generation),
+		catalogLists: newAnswerCache(32 << 20),
 	}
 	ipExtractor := echo.ExtractIPDirect()
 	if len(opts.TrustedProxies) > 0 {
