@@ -40,6 +40,48 @@ type RowsQuery struct {
 	// Offset skips rows (for clients that page by number, like CKAN's).
 	Offset int
 	Limit  int
+	// RowID puts RowIDField first in every row: CKAN's "_id".
+	RowID bool
+}
+
+// RowIDField is the member RowsQuery.RowID adds: a stable integer per row,
+// the same in every version. It is the primary key when that is one
+// integer column (RowIDKey), otherwise 52 bits of the MD5 of the key's
+// text (below 2^53, exact in JavaScript; two keys of a million-row catalog
+// share one with odds of about one in ten thousand).
+const RowIDField = "_id"
+
+// RowIDKey returns the column whose values are the row ids, when the
+// primary key is one integer column; "" when the ids are hashes of the key.
+func RowIDKey(c *Catalog) (string, error) {
+	sh, err := shapeOf(c)
+	if err != nil {
+		return "", err
+	}
+	cols, err := dataColumns(c.Resource)
+	if err != nil {
+		return "", err
+	}
+	if len(sh.keys) == 1 {
+		for _, col := range cols {
+			if col.Field.Name == sh.keys[0] && col.Type.IsInteger() {
+				return col.Field.Name, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// rowIDExpr is the SQL of a row's RowIDField over alias l.
+func rowIDExpr(c *Catalog, sh *shape) (string, error) {
+	key, err := RowIDKey(c)
+	if err != nil {
+		return "", err
+	}
+	if key != "" {
+		return "l." + pgdb.QuoteIdent(key) + "::bigint", nil
+	}
+	return "('x' || left(md5(ROW(" + list("l", sh.keys) + ")::text), 13))::bit(52)::bigint", nil
 }
 
 // RowsPage is one page of rows, each a JSON object of the asked fields.
@@ -235,9 +277,16 @@ func (s *Store) Rows(ctx context.Context, c *Catalog, q RowsQuery) (*RowsPage, e
 			}
 			p.where = append(p.where, cond)
 		}
-		fieldList := make([]string, len(p.fields))
-		for i, f := range p.fields {
-			fieldList[i] = "l." + pgdb.QuoteIdent(f.Field.Name)
+		fieldList := make([]string, 0, len(p.fields)+1)
+		if q.RowID {
+			id, err := rowIDExpr(c, p.sh)
+			if err != nil {
+				return err
+			}
+			fieldList = append(fieldList, id+" AS "+pgdb.QuoteIdent(RowIDField))
+		}
+		for _, f := range p.fields {
+			fieldList = append(fieldList, "l."+pgdb.QuoteIdent(f.Field.Name))
 		}
 		sel := make([]string, 0, len(order)+1)
 		sel = append(sel, "(SELECT row_to_json(x) FROM (SELECT "+strings.Join(fieldList, ", ")+") x)::text")

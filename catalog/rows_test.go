@@ -3,10 +3,13 @@ package catalog_test
 import (
 	"bytes"
 	"cmp"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,4 +221,72 @@ func TestExports(t *testing.T) {
 	require.Equal(t, `{"id_prueba":"a","nombre":"Dice \"hola\", adiós","valor":1}|{"id_prueba":"b","nombre":null,"valor":2}`, strings.Join(objs, "|"))
 	_, err := b.store.CopyCSV(b.ctx, c, 7, func(int) error { return nil }, &bytes.Buffer{})
 	require.True(t, catalog.IsKind(err, catalog.KindNotFound), "%v", err)
+}
+
+// The row id ("_id" for CKAN clients) is the same integer for a key in
+// every version: the key itself when it is one integer column, otherwise
+// 52 bits of the MD5 of the key's text.
+func TestRowID(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	one, two := "uno", "dos"
+	c := publishState(t, b, state{"a": {&one, 1}, "b": {&two, 2}, "c": {nil, 3}}, state{"a": {&two, 10}, "c": {nil, 3}, "d": {&one, 4}})
+	hashID := func(key string) int64 {
+		sum := md5.Sum([]byte("(" + key + ")"))
+		n, err := strconv.ParseInt(hex.EncodeToString(sum[:])[:13], 16, 64)
+		require.NoError(t, err)
+		return n
+	}
+	ids := func(c *catalog.Catalog, q catalog.RowsQuery) map[string]int64 {
+		t.Helper()
+		q.RowID = true
+		p, err := b.store.Rows(b.ctx, c, q)
+		require.NoError(t, err)
+		out := map[string]int64{}
+		for _, raw := range p.Rows {
+			require.True(t, bytes.HasPrefix(raw, []byte(`{"_id":`)), "the id comes first: %s", raw)
+			var r struct {
+				ID  int64           `json:"_id"`
+				Key json.RawMessage `json:"id_prueba"`
+				Int *int64          `json:"valor"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &r))
+			k := strings.Trim(string(r.Key), `"`)
+			if k == "" {
+				k = strconv.FormatInt(*r.Int, 10)
+			}
+			out[k] = r.ID
+		}
+		return out
+	}
+	key, err := catalog.RowIDKey(c)
+	require.NoError(t, err)
+	require.Empty(t, key, "a text key: the ids are hashes")
+	v1, v2 := ids(c, catalog.RowsQuery{Version: 1}), ids(c, catalog.RowsQuery{})
+	require.Equal(t, map[string]int64{"a": hashID("a"), "b": hashID("b"), "c": hashID("c")}, v1)
+	require.Equal(t, map[string]int64{"a": hashID("a"), "c": hashID("c"), "d": hashID("d")}, v2)
+	for _, id := range v2 {
+		require.Less(t, id, int64(1)<<53)
+	}
+	require.Equal(t, map[string]int64{"a": hashID("a")}, ids(c, catalog.RowsQuery{Fields: []string{"id_prueba"}, Filters: []catalog.RowFilter{{Field: "valor", Value: "10"}}, Limit: 1}),
+		"with chosen fields and filters too")
+
+	def := pruebaDef("cat_prueba_entero")
+	def.Schema.PrimaryKey = []string{"valor"}
+	ce, err := b.store.Create(b.ctx, b.super, catalog.NewCatalog{Resource: def, DependenciaID: b.dep, Publish: true})
+	require.NoError(t, err)
+	require.NoError(t, pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		if _, err := tx.CopyFrom(b.ctx, pgx.Identifier{"cat", "cat_prueba_entero"}, []string{"id_prueba", "nombre", "valor"},
+			pgx.CopyFromRows([][]any{{"x", nil, 7}, {"y", nil, 42}})); err != nil {
+			return err
+		}
+		_, err := catalog.PublishFirstLoad(b.ctx, tx, ce, b.super, nil)
+		return err
+	}))
+	ce, err = b.store.ByClave(b.ctx, ce.Clave)
+	require.NoError(t, err)
+	key, err = catalog.RowIDKey(ce)
+	require.NoError(t, err)
+	require.Equal(t, "valor", key)
+	require.Equal(t, map[string]int64{"x": 7, "y": 42}, ids(ce, catalog.RowsQuery{}), "an integer key is the id")
 }

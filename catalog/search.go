@@ -51,6 +51,26 @@ type SearchQuery struct {
 	Offset, Limit     int
 	OrderByClaveOnly  bool // ignore relevance (keyset paging by clave)
 	WithoutTotalCount bool
+	// Filters all apply (AND), besides the fields above.
+	Filters []SearchFilter
+}
+
+// SearchField is what a SearchFilter compares.
+type SearchField string
+
+// The fields a SearchFilter may compare.
+const (
+	ByDependencia SearchField = "dependencia" // the dependencia's clave (any case)
+	ByKeyword     SearchField = "keyword"     // one of the catalog's keywords (exact)
+	ByClave       SearchField = "clave"
+)
+
+// SearchFilter keeps the catalogs whose Field is one of Values (none of
+// them when Not). No values match nothing (everything when Not).
+type SearchFilter struct {
+	Field  SearchField
+	Values []string
+	Not    bool
 }
 
 // SearchResult is one page of catalogs and the number that match.
@@ -101,6 +121,27 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchResult, error)
 	}
 	if q.Claves != nil {
 		where = append(where, "c.clave = ANY("+arg(q.Claves)+")")
+	}
+	for _, f := range q.Filters {
+		vals := f.Values
+		if vals == nil {
+			vals = []string{}
+		}
+		var cond string
+		switch f.Field {
+		case ByDependencia:
+			cond = "upper(d.clave) = ANY(" + arg(upperAll(vals)) + "::text[])"
+		case ByKeyword:
+			cond = "coalesce(c.keywords, '{}') && " + arg(vals) + "::text[]"
+		case ByClave:
+			cond = "c.clave = ANY(" + arg(vals) + "::text[])"
+		default:
+			return SearchResult{}, fmt.Errorf("catalog: search: unknown filter field %q", f.Field)
+		}
+		if f.Not {
+			cond = "NOT (" + cond + ")"
+		}
+		where = append(where, cond)
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -171,6 +212,14 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("catalog: generation: %w", err)
 	}
 	return n, nil
+}
+
+func upperAll(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.ToUpper(v)
+	}
+	return out
 }
 
 // Facet is one value of a filter with how many catalogs have it.

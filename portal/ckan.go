@@ -25,21 +25,42 @@ import (
 // published catalogs are visible here. Answers carry CKAN's envelope
 // {"help", "success", "result"} and its error shapes and statuses.
 
-// ckanError is CKAN's error member.
+// ckanError is CKAN's error member: {"__type", "message"}, or for a
+// Validation Error CKAN's error dictionary, a list of messages per
+// parameter ({"__type": "Validation Error", "id": ["Missing value"]}).
 type ckanError struct {
 	status  int
-	Type    string `json:"__type"`
-	Message string `json:"message"`
+	Type    string
+	Message string
+	Fields  map[string][]string
 }
 
-func (e *ckanError) Error() string { return e.Type + ": " + e.Message }
+func (e *ckanError) Error() string {
+	if e.Fields != nil {
+		b, _ := json.Marshal(e.Fields)
+		return e.Type + ": " + string(b)
+	}
+	return e.Type + ": " + e.Message
+}
+
+func (e *ckanError) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"__type": e.Type}
+	if e.Fields != nil {
+		for k, v := range e.Fields {
+			m[k] = v
+		}
+	} else {
+		m["message"] = e.Message
+	}
+	return json.Marshal(m)
+}
 
 func ckanNotFound(what string) *ckanError {
 	return &ckanError{status: http.StatusNotFound, Type: "Not Found Error", Message: "No encontrado: " + what}
 }
 
 func ckanValidation(field, msg string) *ckanError {
-	return &ckanError{status: http.StatusConflict, Type: "Validation Error", Message: field + ": " + msg}
+	return &ckanError{status: http.StatusConflict, Type: "Validation Error", Fields: map[string][]string{field: {msg}}}
 }
 
 // ckanArgs are an action's parameters: the query string of a GET, or the
@@ -172,7 +193,8 @@ func (s *Server) bindCKAN() {
 	s.echo.POST("/api/3/action/:action", h)
 }
 
-// asCKANError turns the registry's refusals into CKAN's error shapes.
+// asCKANError turns the registry's refusals into CKAN's error shapes (a
+// refused query is about its filters: fields and sort are checked before).
 func asCKANError(err error) *ckanError {
 	if ce, ok := err.(*ckanError); ok {
 		return ce
@@ -182,7 +204,7 @@ func asCKANError(err error) *ckanError {
 		if cat.Kind == catalog.KindNotFound {
 			return &ckanError{status: http.StatusNotFound, Type: "Not Found Error", Message: cat.Message}
 		}
-		return &ckanError{status: http.StatusConflict, Type: "Validation Error", Message: cat.Message}
+		return ckanValidation("filters", cat.Message)
 	}
 	return nil
 }
@@ -372,23 +394,6 @@ func (s *Server) ckanPackageShow(c *echo.Context, args ckanArgs) (any, error) {
 	return s.ckanPackageOf(c, cs), nil
 }
 
-// fqTerm reads one "field:value" term of a Solr filter query.
-func fqTerms(fq string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, term := range strings.Fields(fq) {
-		if term == "AND" || term == "+" {
-			continue
-		}
-		term = strings.TrimPrefix(term, "+")
-		k, v, ok := strings.Cut(term, ":")
-		if !ok {
-			return nil, ckanValidation("fq", "sólo se admiten términos campo:valor («"+term+"»)")
-		}
-		out[k] = strings.Trim(v, `"`)
-	}
-	return out, nil
-}
-
 func (s *Server) ckanPackageSearch(c *echo.Context, args ckanArgs) (any, error) {
 	rows, err := args.integer("rows", 10, 1000)
 	if err != nil {
@@ -399,25 +404,12 @@ func (s *Server) ckanPackageSearch(c *echo.Context, args ckanArgs) (any, error) 
 		return nil, err
 	}
 	q := catalog.SearchQuery{PublicOnly: true, Limit: rows, Offset: start}
-	if text := strings.TrimSpace(args.str("q")); text != "" && text != "*:*" {
-		terms, err := fqTerms(text)
-		if err == nil && len(terms) > 0 && !strings.Contains(text, " ") {
-			err = applyFq(&q, terms)
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			q.Text = text
-		}
-	}
-	if fq := strings.TrimSpace(args.str("fq")); fq != "" {
-		terms, err := fqTerms(fq)
+	for _, param := range []string{"q", "fq"} {
+		clauses, err := parseSolr(param, args.str(param))
 		if err != nil {
 			return nil, err
 		}
-		if err := applyFq(&q, terms); err != nil {
-			return nil, err
-		}
+		applySolr(&q, clauses)
 	}
 	if q.Limit == 0 {
 		q.WithoutTotalCount = false
@@ -438,24 +430,6 @@ func (s *Server) ckanPackageSearch(c *echo.Context, args ckanArgs) (any, error) 
 	}
 	return map[string]any{"count": res.Total, "results": results, "sort": "score desc, metadata_modified desc",
 		"facets": map[string]any{}, "search_facets": map[string]any{}}, nil
-}
-
-func applyFq(q *catalog.SearchQuery, terms map[string]string) error {
-	for k, v := range terms {
-		switch k {
-		case "organization", "owner_org":
-			q.DependenciaClave = strings.ToUpper(v)
-		case "tags":
-			q.Keyword = v
-		case "name", "id":
-			q.Claves = append(q.Claves, v)
-		case "res_format":
-			// every catalog has every format
-		default:
-			return ckanValidation("fq", "el campo «"+k+"» no se puede filtrar; use organization, tags, name o res_format")
-		}
-	}
-	return nil
 }
 
 type dependenciaRow struct {
@@ -594,7 +568,53 @@ func (s *Server) ckanDatastoreSearch(c *echo.Context, args ckanArgs) (any, error
 	if err != nil {
 		return nil, err
 	}
-	q := catalog.RowsQuery{Limit: limit, Offset: offset, Fields: args.list("fields"), Text: args.str("q")}
+	// CKAN's datastore gives every row an "_id" (catalog.RowIDField), listed
+	// first among the fields, typed int; filters and sort may name it when
+	// it is the primary key itself.
+	allFields, types, err := catalog.Columns(cat)
+	if err != nil {
+		return nil, err
+	}
+	typeOf := map[string]string{catalog.RowIDField: "int"}
+	names := []string{catalog.RowIDField}
+	for i, f := range allFields {
+		typeOf[f.Name] = datastoreType(types[i])
+		names = append(names, f.Name)
+	}
+	idKey, err := catalog.RowIDKey(cat)
+	if err != nil {
+		return nil, err
+	}
+	column := func(param, name string) (string, error) {
+		if _, ok := typeOf[name]; !ok {
+			return "", ckanValidation(param, fmt.Sprintf("el campo «%s» no existe en el recurso; sus campos son: %s", name, strings.Join(names, ", ")))
+		}
+		if name != catalog.RowIDField || param == "fields" {
+			return name, nil
+		}
+		if idKey == "" {
+			return "", ckanValidation(param, fmt.Sprintf("«%s» sólo se puede usar aquí cuando la llave primaria es un campo entero; la de este catálogo es %s",
+				catalog.RowIDField, strings.Join(cat.Resource.Schema.PrimaryKey, ", ")))
+		}
+		return idKey, nil
+	}
+	q := catalog.RowsQuery{Limit: limit, Offset: offset, Text: args.str("q")}
+	requested := args.list("fields")
+	q.RowID = len(requested) == 0
+	for _, f := range requested {
+		if _, err := column("fields", f); err != nil {
+			return nil, err
+		}
+		if f == catalog.RowIDField {
+			q.RowID = true
+		} else {
+			q.Fields = append(q.Fields, f)
+		}
+	}
+	onlyID := q.RowID && len(requested) > 0 && len(q.Fields) == 0
+	if onlyID {
+		q.Fields = cat.Resource.Schema.PrimaryKey // dropped below
+	}
 	if raw := args.str("filters"); raw != "" {
 		var filters map[string]any
 		src := []byte(raw)
@@ -605,6 +625,10 @@ func (s *Server) ckanDatastoreSearch(c *echo.Context, args ckanArgs) (any, error
 			return nil, ckanValidation("filters", "debe ser un objeto JSON {\"campo\": valor}")
 		}
 		for k, v := range filters {
+			col, err := column("filters", k)
+			if err != nil {
+				return nil, err
+			}
 			vals, ok := v.([]any)
 			if !ok {
 				vals = []any{v}
@@ -615,7 +639,7 @@ func (s *Server) ckanDatastoreSearch(c *echo.Context, args ckanArgs) (any, error
 					b, _ := json.Marshal(x)
 					str = string(b)
 				}
-				q.Filters = append(q.Filters, catalog.RowFilter{Field: k, Value: str})
+				q.Filters = append(q.Filters, catalog.RowFilter{Field: col, Value: str})
 			}
 		}
 	}
@@ -624,7 +648,9 @@ func (s *Server) ckanDatastoreSearch(c *echo.Context, args ckanArgs) (any, error
 			return nil, ckanValidation("sort", "sólo se admite ordenar por un campo («campo» o «campo desc»)")
 		}
 		parts := strings.Fields(sort)
-		q.Sort = strings.Trim(parts[0], `"`)
+		if q.Sort, err = column("sort", strings.Trim(parts[0], `"`)); err != nil {
+			return nil, err
+		}
 		if len(parts) > 1 {
 			switch strings.ToLower(parts[1]) {
 			case "desc":
@@ -639,15 +665,22 @@ func (s *Server) ckanDatastoreSearch(c *echo.Context, args ckanArgs) (any, error
 	if err != nil {
 		return nil, err
 	}
-	allFields, types, err := catalog.Columns(cat)
-	if err != nil {
-		return nil, err
-	}
-	typeOf := map[string]string{}
-	for i, f := range allFields {
-		typeOf[f.Name] = datastoreType(types[i])
-	}
 	fields := []map[string]string{}
+	if q.RowID {
+		fields = append(fields, map[string]string{"id": catalog.RowIDField, "type": "int"})
+	}
+	if onlyID {
+		for i, raw := range page.Rows {
+			var r struct {
+				ID json.RawMessage `json:"_id"`
+			}
+			if err := json.Unmarshal(raw, &r); err != nil {
+				return nil, fmt.Errorf("portal: datastore_search: %w", err)
+			}
+			page.Rows[i] = json.RawMessage(`{"_id":` + string(r.ID) + `}`)
+		}
+		page.Fields = nil
+	}
 	for _, f := range page.Fields {
 		fields = append(fields, map[string]string{"id": f.Name, "type": typeOf[f.Name]})
 	}
