@@ -38,7 +38,8 @@ import (
 //     psql \copy … to stdout | psql \copy … from stdin.
 //
 // The rows are GOBDATOS_BENCH_ROWS (1,000,000) and GOBDATOS_BENCH_ROWS_LARGE
-// (5,000,000; 0 skips). It runs the gobdatos binary of `make build`
+// (5,000,000; 0 skips). GOBDATOS_BENCH_PROFILE names a folder where each
+// ingest writes its CPU profile (N-CLAVE.pprof). It runs the gobdatos binary of `make build`
 // (bin/gobdatos), so that memory is the command's own.
 func BenchmarkLoad(b *testing.B) {
 	for b.Loop() {
@@ -77,6 +78,9 @@ func benchLoad(b *testing.B) {
 	env := append(os.Environ(), "DATABASE_URL="+url, "GOBDATOS_LOG_LEVEL=warn")
 	var notes []string
 	ingest := func(clave, source string, extra ...string) (time.Duration, int64) {
+		if dir := os.Getenv("GOBDATOS_BENCH_PROFILE"); dir != "" {
+			extra = append(extra, "--cpuprofile", filepath.Join(dir, fmt.Sprintf("%d-%s.pprof", len(notes)+1, clave)))
+		}
 		start := time.Now()
 		cmd := exec.Command(bin, append([]string{"ingest", "--catalog", clave, "--source", source, "--json"}, extra...)...)
 		cmd.Env = env

@@ -49,6 +49,7 @@ type column struct {
 	dateLayouts    []string
 	oid            uint32 // kOther
 	types          *pgtype.Map
+	hasChecks      bool // see constrained
 }
 
 // columnsOf builds the columns of a definition. Errors are Spanish: a
@@ -170,6 +171,7 @@ func newColumn(f tableschema.Field, no int, inKey bool, types *pgtype.Map) (*col
 			c.enum[c.canonical(v)] = true
 		}
 	}
+	c.hasChecks = c.constrained()
 	return c, nil
 }
 

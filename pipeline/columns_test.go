@@ -113,21 +113,7 @@ func FuzzColumnParse(f *testing.F) {
 		`{"name":"j","type":"object"}`,
 		`{"name":"iv","type":"interval"}`,
 	}
-	types := pgtype.NewMap()
-	var cols []*column
-	for _, d := range defs {
-		var fl tableschema.Field
-		dec := json.NewDecoder(strings.NewReader(d))
-		dec.UseNumber()
-		if err := dec.Decode(&fl); err != nil {
-			f.Fatal(err)
-		}
-		c, err := newColumn(fl, 1, false, types)
-		if err != nil {
-			f.Fatal(err)
-		}
-		cols = append(cols, c)
-	}
+	cols := newColumns(f, defs)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, c := range cols {
 			v, why := c.parse(s)

@@ -354,7 +354,7 @@ func (ld *load) direct(ctx context.Context, cols []*column) (o outcome, fallback
 	}
 	o, done, copyErr := ld.copyRows(ctx, cols, func(rs *rowSource) (int64, error) {
 		rs.noRowNumber = true
-		return tx.CopyFrom(ctx, pgx.Identifier{"cat", c.Table}, names, rs)
+		return copyText(ctx, tx, pgx.Identifier{"cat", c.Table}, names, rs)
 	})
 	if done {
 		var pgErr *pgconn.PgError

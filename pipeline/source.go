@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,15 +17,16 @@ import (
 type Stream = connectors.Stream
 
 // rowSource feeds COPY: it pulls record batches from the stream, converts
-// and validates them, and hands over the rows that passed. pgx calls it from
-// its own goroutine, so the counters other goroutines read are atomic.
+// and validates them, and reads out the rows that passed in COPY text
+// format (see copytext.go). COPY reads it from its own goroutine, so the
+// counters other goroutines read are atomic.
 type rowSource struct {
 	ctx    context.Context
 	stream Stream
 	v      *validator
 	b      batch
-	i      int
-	row    []any
+	out    []byte // the valid rows of the batch, in COPY text
+	off    int    // what Read has handed over of out
 	err    error
 	next   int64 // row number of the next record's first row
 	// skipped are row numbers the connector reported and left out.
@@ -44,54 +47,65 @@ type rowSource struct {
 }
 
 func newRowSource(ctx context.Context, stream Stream, v *validator, limit int64) *rowSource {
-	return &rowSource{ctx: ctx, stream: stream, v: v, i: -1, next: v.rowBase, limit: limit,
-		row: make([]any, len(v.cols)+1), skipped: map[int64]bool{}}
+	return &rowSource{ctx: ctx, stream: stream, v: v, next: v.rowBase, limit: limit, skipped: map[int64]bool{}}
 }
 
-// Next advances to the next valid row, reading batches as needed.
-func (r *rowSource) Next() bool {
-	for {
-		for r.i++; r.i < r.b.n; r.i++ {
-			if r.b.ok[r.i] {
-				return true
+// Read hands over the valid rows in COPY text format, reading batches as
+// needed; at the end of the source it returns io.EOF, or the error that
+// stopped it (which makes COPY fail).
+func (r *rowSource) Read(p []byte) (int, error) {
+	for r.off == len(r.out) {
+		if !r.nextBatch() {
+			if r.err != nil {
+				return 0, r.err
 			}
-		}
-		if r.err != nil {
-			return false
-		}
-		if err := r.ctx.Err(); err != nil {
-			r.err = err
-			return false
-		}
-		if !r.stream.Next() {
-			r.flushIssues()
-			r.err = r.stream.Err()
-			r.streamErr = r.err != nil
-			r.b.n = 0
-			return false
-		}
-		rec := r.stream.RecordBatch()
-		n := rec.NumRows()
-		if r.limit > 0 && r.read.Load()+n > r.limit {
-			r.err = &rowLimitError{limit: r.limit}
-			r.b.n = 0
-			return false
-		}
-		r.numberRows(int(n))
-		bad, err := r.convert(rec)
-		if err != nil {
-			r.err = err
-			r.b.n = 0
-			return false
-		}
-		r.read.Add(n)
-		r.rejected.Add(int64(bad))
-		r.valid.Add(n - int64(bad))
-		r.i = -1
-		if r.onBatch != nil {
-			r.onBatch()
+			return 0, io.EOF
 		}
 	}
+	n := copy(p, r.out[r.off:])
+	r.off += n
+	return n, nil
+}
+
+// nextBatch reads, converts and encodes the next batch; false at the end
+// of the source or on an error (r.err).
+func (r *rowSource) nextBatch() bool {
+	if r.err != nil {
+		return false
+	}
+	if err := r.ctx.Err(); err != nil {
+		r.err = err
+		return false
+	}
+	if !r.stream.Next() {
+		r.flushIssues()
+		r.err = r.stream.Err()
+		r.streamErr = r.err != nil
+		r.b.n = 0
+		return false
+	}
+	rec := r.stream.RecordBatch()
+	n := rec.NumRows()
+	if r.limit > 0 && r.read.Load()+n > r.limit {
+		r.err = &rowLimitError{limit: r.limit}
+		r.b.n = 0
+		return false
+	}
+	r.numberRows(int(n))
+	bad, err := r.convert(rec)
+	if err != nil {
+		r.err = err
+		r.b.n = 0
+		return false
+	}
+	r.read.Add(n)
+	r.rejected.Add(int64(bad))
+	r.valid.Add(n - int64(bad))
+	r.encode()
+	if r.onBatch != nil {
+		r.onBatch()
+	}
+	return true
 }
 
 func (r *rowSource) convert(rec arrow.RecordBatch) (int, error) {
@@ -101,20 +115,28 @@ func (r *rowSource) convert(rec arrow.RecordBatch) (int, error) {
 	return r.v.convert(rec, &r.b), nil
 }
 
-// Values is the current row: the converted fields, then its row number
-// unless the rows go straight to the live table.
-func (r *rowSource) Values() ([]any, error) {
-	for j := range r.v.cols {
-		r.row[j] = r.b.cols[j][r.i]
+// encode writes the batch's valid rows into r.out: the cells separated by
+// tabs, then the row number unless the rows go straight to the live table.
+func (r *rowSource) encode() {
+	out := r.out[:0]
+	for i := range r.b.n {
+		if !r.b.ok[i] {
+			continue
+		}
+		for j := range r.b.cols {
+			if j > 0 {
+				out = append(out, '\t')
+			}
+			out = append(out, r.b.cols[j].cell(i)...)
+		}
+		if !r.noRowNumber {
+			out = append(out, '\t')
+			out = strconv.AppendInt(out, r.b.rows[i], 10)
+		}
+		out = append(out, '\n')
 	}
-	if r.noRowNumber {
-		return r.row[:len(r.v.cols)], nil
-	}
-	r.row[len(r.v.cols)] = r.b.rows[r.i]
-	return r.row, nil
+	r.out, r.off = out, 0
 }
-
-func (r *rowSource) Err() error { return r.err }
 
 type rowLimitError struct{ limit int64 }
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -75,8 +76,10 @@ func (s *staging) columnNames(withRow bool) []string {
 	return names
 }
 
-func (s *staging) copyFrom(ctx context.Context, db pgdb.DBTX, src pgx.CopyFromSource) (int64, error) {
-	n, err := db.CopyFrom(ctx, pgx.Identifier{StagingSchema, s.name}, s.columnNames(true), src)
+// copyFrom copies the rows src reads, in COPY text format with the row
+// number last, into the table.
+func (s *staging) copyFrom(ctx context.Context, db pgdb.DBTX, src io.Reader) (int64, error) {
+	n, err := copyText(ctx, db, pgx.Identifier{StagingSchema, s.name}, s.columnNames(true), src)
 	if err != nil {
 		return n, fmt.Errorf("copy into staging: %w", err)
 	}

@@ -19,12 +19,12 @@ type validator struct {
 	rowBase int64
 }
 
-// batch holds one record batch converted for COPY: per column, the values
-// of every row, and which rows passed every check.
+// batch holds one record batch converted for COPY: per column, the COPY
+// text of every row, and which rows passed every check.
 type batch struct {
 	n    int
 	rows []int64 // the source's row number of each row
-	cols [][]any
+	cols []cells
 	ok   []bool
 }
 
@@ -82,16 +82,12 @@ func (v *validator) convert(rec arrow.RecordBatch, b *batch) int {
 		b.ok[i] = true
 	}
 	if len(b.cols) != len(v.cols) {
-		b.cols = make([][]any, len(v.cols))
+		b.cols = make([]cells, len(v.cols))
 	}
 	for j, c := range v.cols {
-		if cap(b.cols[j]) < n {
-			b.cols[j] = make([]any, n)
-		}
-		out := b.cols[j][:n]
-		b.cols[j] = out
-		arr := rec.Column(v.src[j])
-		v.convertColumn(c, arr, b.rows, out, b.ok)
+		out := &b.cols[j]
+		out.reset(n)
+		v.convertColumn(c, rec.Column(v.src[j]), b.rows, out, b.ok)
 	}
 	bad := 0
 	for _, ok := range b.ok {
@@ -102,59 +98,57 @@ func (v *validator) convert(rec arrow.RecordBatch, b *batch) int {
 	return bad
 }
 
-func (v *validator) convertColumn(c *column, arr arrow.Array, rows []int64, out []any, ok []bool) {
+// isMissing says whether s is one of the definition's missing values
+// (NULL).
+func (v *validator) isMissing(s string) bool {
+	if len(v.missing) == 1 {
+		_, empty := v.missing[""]
+		if empty {
+			return s == ""
+		}
+	}
+	return v.missing[s]
+}
+
+func (v *validator) convertColumn(c *column, arr arrow.Array, rows []int64, out *cells, ok []bool) {
 	fail := func(i int, typ, cell, why string) {
-		out[i] = nil
 		ok[i] = false
 		v.errs.add(cellError(typ, rows[i], c.name, c.no, strings.Clone(cell), why))
 	}
 	null := func(i int) {
-		out[i] = nil
+		out.buf = append(out.buf, copyNull...)
 		if c.required {
 			fail(i, ErrConstraint, "", "el valor es obligatorio y la celda está vacía")
 		}
 	}
 	if sv, isText := arr.(stringValues); isText {
-		for i := range out {
+		for i := range out.end {
 			if sv.IsNull(i) {
 				null(i)
-				continue
-			}
-			s := sv.Value(i)
-			if v.missing[s] {
+			} else if s := sv.Value(i); v.isMissing(s) {
 				null(i)
-				continue
+			} else {
+				var typ, why string
+				if out.buf, typ, why = c.appendCell(out.buf, s); why != "" {
+					fail(i, typ, s, why)
+				}
 			}
-			val, why := c.parse(s)
-			if why != "" {
-				fail(i, ErrType, s, why)
-				continue
-			}
-			if why := c.check(val, s); why != "" {
-				fail(i, ErrConstraint, s, why)
-				continue
-			}
-			out[i] = val
+			out.end[i] = len(out.buf)
 		}
 		return
 	}
 	// Typed sources: the values that already have the column's type go
 	// through as they are; the rest are converted from their text.
-	for i := range out {
+	for i := range out.end {
 		if arr.IsNull(i) {
 			null(i)
-			continue
+		} else {
+			var typ, text, why string
+			if out.buf, typ, text, why = c.appendTypedCell(out.buf, arr, i); why != "" {
+				fail(i, typ, text, why)
+			}
 		}
-		val, text, why := typedValue(c, arr, i)
-		if why != "" {
-			fail(i, ErrType, text, why)
-			continue
-		}
-		if why := c.check(val, text); why != "" {
-			fail(i, ErrConstraint, text, why)
-			continue
-		}
-		out[i] = val
+		out.end[i] = len(out.buf)
 	}
 }
 

@@ -79,7 +79,7 @@ func TestLoadsAPI(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, res.StatusCode, out)
 	require.NoError(t, json.Unmarshal([]byte(out), &queued))
 	run = waitRun(t, b, pub, queued.ID)
-	require.Equal(t, pipeline.Rejected, run.State)
+	require.Equal(t, pipeline.Rejected, run.State, run.Error)
 	require.Equal(t, "fila 2, columna «poblacion», valor «muchos»: se esperaba un número entero", run.Report.Errors[0].Message)
 
 	// From a URL.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"runtime/pprof"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,6 +38,8 @@ type ingestCmd struct {
 	MaxRows   int64  `name:"max-rows" help:"Refuse a source with more rows than this. 0: ten times the rows of the published version (at least 100,000); --max-rows=-1: no limit."`
 	DryRun    bool   `name:"dry-run" help:"Validate and report without publishing."`
 	JSON      bool   `name:"json" help:"Print the run, with its validation report, as JSON."`
+	// CPUProfile is for measuring the load pipeline (see BenchmarkLoad).
+	CPUProfile string `name:"cpuprofile" hidden:"" type:"path" help:"Write a CPU profile of the load to this file."`
 }
 
 func (c *ingestCmd) Help() string {
@@ -50,6 +53,13 @@ unchanged, or a clean --dry-run), 2 rejected (see the report), 1 failed.`
 }
 
 func (c *ingestCmd) Run(ctx context.Context, g *Globals, logger *slog.Logger) error {
+	if c.CPUProfile != "" {
+		stop, err := startCPUProfile(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	pool, err := g.openDB(ctx, "gobdatos-ingest")
 	if err != nil {
 		return err
@@ -141,6 +151,22 @@ func (c *ingestCmd) options() (connectors.Options, error) {
 		opt.Header = &no
 	}
 	return opt, nil
+}
+
+// startCPUProfile profiles the process until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // rowBase is the row number of the first data row: CSV counts its header
