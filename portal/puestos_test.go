@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
@@ -74,18 +76,20 @@ func TestPuestos(t *testing.T) {
 	res, _ = cl.post("/puestos/revocar", url.Values{"user_id": {fmt.Sprint(enlace.ID)}, "puesto": {"coordinador_dm"}})
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 
-	var actions []string
-	rows, err := b.pool.Query(ctx, `SELECT action FROM meta.audit_log WHERE actor_id = $1 AND object_id = $2 ORDER BY id`, admin.ID, fmt.Sprint(enlace.ID))
-	require.NoError(t, err)
-	for rows.Next() {
-		var a string
-		require.NoError(t, rows.Scan(&a))
-		actions = append(actions, a)
-	}
-	require.NoError(t, rows.Err())
+	actions := auditLines(t, b.pool, `SELECT action FROM meta.audit_log WHERE actor_id = $1 AND object_id = $2 ORDER BY id`, admin.ID, fmt.Sprint(enlace.ID))
 	require.Equal(t, []string{"procedure.grant", "procedure.revoke"}, actions)
 
 	// Without the CSRF token nothing is granted.
 	res, _ = cl.do("POST", "/puestos", nil, "Content-Type", "application/x-www-form-urlencoded")
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+// auditLines reads one text column of the bitácora lines a query selects.
+func auditLines(t *testing.T, pool *pgxpool.Pool, query string, args ...any) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), query, args...)
+	require.NoError(t, err)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return lines
 }

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	s.bindNomenclature()
 	s.bindConnectors()
 	s.bindConnectorPages()
+	s.bindAccess()
 	s.bindCatalogs()
 	s.bindProcedures()
 	s.bindCatalogAPI()

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
+	"github.com/dgtit-gto/gobdatos/connectors/keyring"
 	"github.com/dgtit-gto/gobdatos/migrations/pgtest"
 	"github.com/dgtit-gto/gobdatos/portal/account"
 )
@@ -29,7 +30,9 @@ type matrixBundle struct {
 
 func setupMatrix(t *testing.T) *matrixBundle {
 	pool := pgtest.New(t)
-	b := setup(t, Options{Pool: pool, Procedures: proceduretest.Engine(t, pool),
+	keys, err := keyring.New([]byte(strings.Repeat("m", 32)))
+	require.NoError(t, err)
+	b := setup(t, Options{Pool: pool, Procedures: proceduretest.Engine(t, pool), Keys: keys,
 		SignInThrottle: account.Throttle{PerLogin: 100, PerAddr: 1000, Window: 60e9}})
 	dep := b.dependencia(t, "SFIA")
 	m := &matrixBundle{bundle: b, pages: map[string]*client{}, tokens: map[string]string{}, ids: map[string]int64{}}
@@ -129,6 +132,11 @@ func TestAccessMatrix(t *testing.T) {
 			return url.Values{"login": {"jefe"}, "email": {"jefe@guanajuato.gob.mx"}, "full_name": {"Jefe " + r}, "profile": {"superadmin"}, "active": {"on"}}
 		}, want{401, 403, 403, 403, 303}},
 		{"GET", "/puestos", nil, want{303, 403, 403, 200, 200}},
+		{"GET", "/accesos", nil, want{303, 200, 200, 200, 200}},
+		{"POST", "/accesos", func(string) url.Values { return url.Values{"dependencia": {"SFIA"}, "tables": {"cat_nada"}} },
+			want{401, 403, 403, 422, 422}},
+		{"POST", "/accesos/t_no_existe/rotar", func(string) url.Values { return nil }, want{401, 403, 404, 404, 404}},
+		{"POST", "/accesos/t_no_existe/revocar", func(string) url.Values { return nil }, want{401, 403, 403, 404, 404}},
 		{"POST", "/puestos", func(string) url.Values { return url.Values{"login": {"objetivo"}, "puesto": {"coordinador_dm"}} },
 			want{401, 403, 403, 303, 303}},
 		{"POST", "/puestos", func(string) url.Values { return url.Values{"login": {"jefe"}, "puesto": {"director_daid"}} },
@@ -176,6 +184,10 @@ func TestAccessMatrix(t *testing.T) {
 		{"PATCH", "/api/v1/users/" + id("jefe"), func(r string) string { return `{"full_name":"Jefe por ` + r + `"}` }, want{401, 403, 403, 403, 200}},
 		{"PATCH", "/api/v1/users/" + id("objetivo"), func(string) string { return `{"profile":"superadmin"}` }, want{401, 403, 403, 403, 200}},
 		{"GET", "/api/v1/audit", nil, want{401, 403, 403, 200, 200}},
+		{"GET", "/api/v1/access", nil, want{401, 200, 200, 200, 200}},
+		{"POST", "/api/v1/access", func(string) string { return `{"dependencia":"SFIA","tables":["cat_nada"]}` }, want{401, 403, 403, 422, 422}},
+		{"POST", "/api/v1/access/t_no_existe/rotate", nil, want{401, 403, 404, 404, 404}},
+		{"DELETE", "/api/v1/access/t_no_existe", nil, want{401, 403, 403, 404, 404}},
 	}
 	for _, tc := range apis {
 		for i, role := range roles {

@@ -2,8 +2,6 @@ package access_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -28,25 +26,9 @@ type bundle struct {
 	role  string // a free role name, dropped at the end whatever happens
 }
 
-// roleName returns a cluster-unique role name, dropped when the test ends
-// (roles belong to the server, not to the test's database).
-func roleName(t *testing.T) string {
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	name := "t_ent_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), pgtest.ServerURL())
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgdb.QuoteIdent(name))
-			conn.Close(context.Background())
-		}
-	})
-	return name
-}
-
 func setup(t *testing.T) bundle {
 	t.Helper()
-	role := roleName(t) // registered first, so it runs after the database is dropped
+	role := pgtest.Role(t) // registered first, so it runs after the database is dropped
 	pool := pgtest.New(t)
 	ctx := context.Background()
 	_, err := pool.Exec(ctx, `
@@ -271,7 +253,7 @@ func TestResealAfterTheSecretChanges(t *testing.T) {
 func TestScramMatchesPostgres(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	role := roleName(t)
+	role := pgtest.Role(t)
 	pool := pgtest.New(t)
 	conn, err := pool.Acquire(ctx)
 	require.NoError(t, err)

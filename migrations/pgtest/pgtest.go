@@ -193,3 +193,22 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Role returns a free, cluster-unique role name ("t_ent_" and ten hex
+// digits) and drops that role when the test ends: roles belong to the
+// server, not to the test's database. Call it before New, so the role is
+// dropped after the database that granted it privileges.
+func Role(t testing.TB) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	name := "t_ent_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if admin, err := pgx.Connect(ctx, ServerURL()); err == nil {
+			_, _ = admin.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+			_ = admin.Close(ctx)
+		}
+	})
+	return name
+}
