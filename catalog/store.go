@@ -31,18 +31,24 @@ type Linter interface {
 
 // Store is the catalog registry.
 type Store struct {
-	db   *pgxpool.Pool
+	db   pgdb.DBTX
+	pool *pgxpool.Pool // for read-only snapshots, which need their own transaction
 	lint Linter
 }
 
 // NewStore returns the registry on db; lint may be nil (then only the
 // identifier checks that keep DDL safe run).
 func NewStore(db *pgxpool.Pool, lint Linter) *Store {
-	return &Store{db: db, lint: lint}
+	return &Store{db: db, pool: db, lint: lint}
 }
 
+// In returns the store joined to tx: each change runs in a savepoint of tx
+// and commits or rolls back with it (a procedure's action and the catalog
+// transition it carries out are one).
+func (s *Store) In(tx pgx.Tx) *Store { return &Store{db: tx, pool: s.pool, lint: s.lint} }
+
 // DB is the pool the store runs on.
-func (s *Store) DB() *pgxpool.Pool { return s.db }
+func (s *Store) DB() *pgxpool.Pool { return s.pool }
 
 func (s *Store) checkNames(res *tableschema.Resource) error {
 	if s.lint == nil {

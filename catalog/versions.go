@@ -37,7 +37,7 @@ func (s *Store) Versions(ctx context.Context, catalogID int64) ([]Version, error
 // live table and the history are read as of one instant, and passes it the
 // catalog's current version as of that instant.
 func (s *Store) snapshot(ctx context.Context, c *Catalog, fn func(tx pgx.Tx, current int) error) error {
-	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("catalog: %s: begin: %w", c.Clave, err)
 	}

@@ -44,6 +44,7 @@ func (s *Server) bindProcedures() {
 	s.echo.POST("/tramites/:folio/adjuntos", s.tramiteAttach, s.requireSignIn)
 	s.allowLargeBody("/tramites/:folio/adjuntos")
 	s.echo.GET("/tramites/:folio/adjuntos/:id", s.sendAttachment, s.requireSignIn)
+	s.echo.POST("/tramites/:folio/contrasena", s.tramitePassword, s.requireSignIn)
 	s.echo.GET("/procedimientos", s.procedimientosList)
 	s.echo.GET("/procedimientos/:clave", s.procedimientoShow)
 	s.bindProceduresAPI()
@@ -327,7 +328,23 @@ type tramitePage struct {
 	Diagram     string
 	Error       string
 	GestionURL  string
+	Links       []linkView
+	// Password is the F-5 role's password, shown once to the entity that
+	// asked for it (never stored in the page's cache: no-store).
+	Password, PasswordRole string
+	// CanReadPassword: the caller is the entity of a case that granted a role.
+	CanReadPassword bool
 }
+
+// linkView is something a step created or linked, as the case page shows it.
+type linkView struct {
+	procedure.Link
+	Kind string // in Spanish
+	Href string
+}
+
+var linkKinds = map[string]string{procedure.LinkCatalog: "Catálogo", procedure.LinkRevision: "Revisión del catálogo",
+	procedure.LinkAccess: "Acceso a Datosigto", procedure.LinkConnector: "Conector", procedure.LinkInstructivo: "Instructivo"}
 
 type formData struct {
 	Clave, Name string
@@ -451,6 +468,9 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 			}
 		} else if f, ok := d.Form(t.Form); ok {
 			av.FormName = f.Clave + " " + f.Name
+			if vals == nil {
+				vals = prefill(f, cs.Data)
+			}
 			av.Inputs = inputs(f, "f_", t.Action+"-", vals, problems)
 		}
 		page.Actions = append(page.Actions, av)
@@ -460,6 +480,27 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 	}
 	if page.Attachments, err = eng.Attachments(ctx, cs); err != nil {
 		return nil, err
+	}
+	links, err := eng.Links(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		lv := linkView{Link: l, Kind: linkKinds[l.Kind], Href: l.Path()}
+		if lv.Kind == "" {
+			lv.Kind = l.Kind
+		}
+		if l.Kind == procedure.LinkInstructivo {
+			lv.Href = "/tramites/" + cs.Folio + "/adjuntos/" + l.Ref
+		}
+		if l.Kind == procedure.LinkAccess {
+			for _, id := range roles {
+				if r, ok := d.Role(id); ok && r.Kind != procedure.RoleGranted {
+					page.CanReadPassword = true
+				}
+			}
+		}
+		page.Links = append(page.Links, lv)
 	}
 	if cs.Short == "GUP-1.6" && cs.State == "gestion" && s.caller(c).Holds(account.ManageUsers) {
 		page.GestionURL = "/usuarios"
@@ -477,6 +518,44 @@ func (s *Server) tramiteShow(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("Content-Security-Policy", diagramCSP)
+	return s.render(c, http.StatusOK, "tramite.html", page)
+}
+
+// prefill is what an action's form starts with: the case's values (see
+// procedure.Form.Prefill), as the form's inputs hold them.
+func prefill(f procedure.Form, data map[string]any) url.Values {
+	vals := url.Values{}
+	for id, v := range f.Prefill(data) {
+		switch x := v.(type) {
+		case bool:
+			if x {
+				vals.Set("f_"+id, "si")
+			}
+		default:
+			vals.Set("f_"+id, showValue(v))
+		}
+	}
+	return vals
+}
+
+// tramitePassword shows the entity, once per request and never cached,
+// the password of the role its request was granted (F-5).
+func (s *Server) tramitePassword(c *echo.Context) error {
+	noStore(c)
+	cs, roles, err := s.visibleCase(c, c.Param("folio"))
+	if err != nil {
+		return err
+	}
+	role, password, err := s.opts.Procedures.AccessPassword(c.Request().Context(), procedureActor(s.caller(c)), cs.Folio)
+	if err != nil {
+		return refusalProblem(err)
+	}
+	page, err := s.tramitePage(c, cs, roles, "", nil, nil)
+	if err != nil {
+		return err
+	}
+	page.Password, page.PasswordRole = password, role
 	c.Response().Header().Set("Content-Security-Policy", diagramCSP)
 	return s.render(c, http.StatusOK, "tramite.html", page)
 }

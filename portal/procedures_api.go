@@ -53,6 +53,7 @@ type caseDetail struct {
 	History     []procedure.Event       `json:"historial"`
 	Clocks      []procedure.ClockStatus `json:"relojes"`
 	Attachments []procedure.Attachment  `json:"adjuntos"`
+	Links       []procedure.Link        `json:"vinculos"`
 }
 
 // attachIn documents the multipart upload of a document.
@@ -186,6 +187,12 @@ func (s *Server) caseDetail(c *echo.Context, cs *procedure.Case, roles []string)
 	}
 	if out.Attachments, err = eng.Attachments(ctx, cs); err != nil {
 		return out, err
+	}
+	if out.Links, err = eng.Links(ctx, cs); err != nil {
+		return out, err
+	}
+	if out.Links == nil {
+		out.Links = []procedure.Link{}
 	}
 	if out.Attachments == nil {
 		out.Attachments = []procedure.Attachment{}

@@ -117,18 +117,26 @@ func TestAdoptionRequestEndToEnd(t *testing.T) {
 		"f_responsable": {"Ana Enlace"}, "f_correo_responsable": {"enlace@guanajuato.gob.mx"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, errorText(page))
 
+	role := proceduretest.RoleName(t)
 	steps := []struct {
 		action string
 		form   url.Values
 	}{
 		{"informacion_completa", nil},
-		{"proporcionar_accesos", url.Values{"f_tipo_acceso": {"Rol en Datosigto"}, "f_usuario_bd": {"ent_sfia"},
+		{"proporcionar_accesos", url.Values{"f_tipo_acceso": {"Rol en Datosigto"}, "f_usuario_bd": {role},
 			"f_tablas": {"cat_municipio\n"}, "f_fecha_entrega": {"2026-11-26"}}},
 		{"conectividad_establecida", nil},
 		{"nomenclatura_validada", nil},
 		{"instructivo_generado", nil},
 	}
 	for _, s := range steps {
+		if s.action == "proporcionar_accesos" {
+			_, page = steward.do("GET", "/tramites/"+folio, nil)
+			require.Regexp(t, `id="proporcionar_accesos-tablas" name="f_tablas"[^>]*>cat_municipio</textarea>`, page, "the F-5 starts with the F-2's catalog")
+		}
+		if s.action == "conectividad_establecida" {
+			proceduretest.CheckConnectivity(t, b.srv.opts.Procedures, b.pool, folio)
+		}
 		res, page = act(t, steward, folio, s.action, s.form)
 		require.Equal(t, http.StatusSeeOther, res.StatusCode, "%s: %s", s.action, errorText(page))
 	}
@@ -142,7 +150,17 @@ func TestAdoptionRequestEndToEnd(t *testing.T) {
 	_, page = entity.do("GET", "/tramites/"+folio, nil)
 	require.Contains(t, page, `<strong id="estado">Solicitud atendida</strong>`)
 	require.Contains(t, page, "Falta el informe de mecanismos (F-4).")
-	require.Contains(t, page, "ent_sfia")
+	require.Contains(t, page, role)
+	require.Contains(t, page, `href="/catalogos/municipios" id="vinculo-catalogo"`)
+	require.Contains(t, page, `id="consultar-contrasena"`)
+
+	// Only the entity reads the role's password, and only by asking.
+	res, _ = steward.post("/tramites/"+folio+"/contrasena", url.Values{})
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	res, page = entity.post("/tramites/"+folio+"/contrasena", url.Values{})
+	require.Equal(t, http.StatusOK, res.StatusCode, errorText(page))
+	require.Contains(t, res.Header.Get("Cache-Control"), "no-store")
+	require.Regexp(t, `id="contrasena-valor">[A-Za-z0-9_-]{32}</code>`, page)
 
 	// The mails go out through the outbox to a real SMTP server.
 	smtpURL, inbox := outboxtest.SMTPServer(t, "datos@guanajuato.gob.mx")

@@ -36,7 +36,6 @@ func (e *Engine) Attach(ctx context.Context, actor Actor, folio, name string, co
 	case len(content) > MaxAttachment:
 		return out, refuse(CodeInvalidData, "El documento «%s» pesa más de %d MiB.", name, MaxAttachment>>20)
 	}
-	sum := sha256.Sum256(content)
 	err := pgdb.WithTx(ctx, e.db, func(tx pgx.Tx) error {
 		c, err := getCase(ctx, tx, folio, true)
 		if err != nil {
@@ -53,19 +52,26 @@ func (e *Engine) Attach(ctx context.Context, actor Actor, folio, name string, co
 		if len(held) == 0 {
 			return refuse(CodeForbidden, "Sólo quien participa en el trámite %s puede adjuntarle documentos.", c.Folio)
 		}
-		out = Attachment{Name: name, ContentType: http.DetectContentType(content), Size: int64(len(content)),
-			SHA256: hex.EncodeToString(sum[:]), ActorLogin: actor.Login}
-		if err := tx.QueryRow(ctx, `
-			INSERT INTO meta.procedure_attachment (case_id, name, content_type, size, sha256, content, actor_id, actor_login)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, at`,
-			c.ID, out.Name, out.ContentType, out.Size, out.SHA256, content, actor.UserID, actor.Login).Scan(&out.ID, &out.At); err != nil {
-			return fmt.Errorf("procedure: attach to %s: %w", c.Folio, err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: audit.Actor{ID: actor.UserID, Login: actor.Login}, Action: "procedure.attach",
-			ObjectType: "procedure_case", ObjectID: c.Folio, DependenciaID: c.DependenciaID,
-			Detail: map[string]any{"documento": out.Name, "tamano": out.Size, "sha256": out.SHA256}})
+		out, err = insertAttachment(ctx, tx, c, actor, name, content)
+		return err
 	})
 	return out, err
+}
+
+// insertAttachment stores content on c, in tx, and records it.
+func insertAttachment(ctx context.Context, tx pgx.Tx, c *Case, actor Actor, name string, content []byte) (Attachment, error) {
+	sum := sha256.Sum256(content)
+	out := Attachment{Name: name, ContentType: http.DetectContentType(content), Size: int64(len(content)),
+		SHA256: hex.EncodeToString(sum[:]), ActorLogin: actor.Login}
+	if err := tx.QueryRow(ctx, `
+		INSERT INTO meta.procedure_attachment (case_id, name, content_type, size, sha256, content, actor_id, actor_login)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, at`,
+		c.ID, out.Name, out.ContentType, out.Size, out.SHA256, content, actor.UserID, actor.Login).Scan(&out.ID, &out.At); err != nil {
+		return out, fmt.Errorf("procedure: attach to %s: %w", c.Folio, err)
+	}
+	return out, audit.Record(ctx, tx, audit.Entry{Actor: audit.Actor{ID: actor.UserID, Login: actor.Login}, Action: "procedure.attach",
+		ObjectType: "procedure_case", ObjectID: c.Folio, DependenciaID: c.DependenciaID,
+		Detail: map[string]any{"documento": out.Name, "tamano": out.Size, "sha256": out.SHA256}})
 }
 
 // Attachments lists the documents of c, oldest first.

@@ -114,6 +114,9 @@ type Transition struct {
 	Requires []string `yaml:"requires" json:"requires,omitempty"`
 	// Checks verify fields against the platform (see Engine checks).
 	Checks []CheckRef `yaml:"checks" json:"checks,omitempty"`
+	// Effects are what the action does on the platform, in its
+	// transaction (see Engine effects): all or nothing with the move.
+	Effects []EffectRef `yaml:"effects" json:"effects,omitempty"`
 	// Observations: "required" or "" (optional).
 	Observations string `yaml:"observations" json:"observations,omitempty"`
 	// Notify names messages (Messages[].ID) queued when the action is taken.

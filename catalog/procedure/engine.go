@@ -28,14 +28,17 @@ type Engine struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	stored map[string]*Definition // versions read back from the database
-	checks map[string]Check
+	mu       sync.Mutex
+	stored   map[string]*Definition // versions read back from the database
+	checks   map[string]Check
+	effects  map[string]Effect
+	platform *Platform // set by UsePlatform
 }
 
 // NewEngine returns an engine over db for the definitions of reg.
 func NewEngine(db pgdb.DBTX, reg *Registry, cal *Calendar) *Engine {
-	return &Engine{db: db, registry: reg, calendar: cal, stored: map[string]*Definition{}, checks: standardChecks()}
+	return &Engine{db: db, registry: reg, calendar: cal, stored: map[string]*Definition{}, checks: standardChecks(),
+		effects: map[string]Effect{}}
 }
 
 // Registry returns the loaded definitions.
@@ -76,19 +79,34 @@ func refuse(code, format string, args ...any) *Refusal {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Validate checks that every check and effect the loaded definitions name
+// is registered and given what it takes; a problem names the file.
+func (e *Engine) Validate() error {
+	var errs []error
+	for _, d := range e.registry.Versions() {
+		p := e.checkEffects(d)
+		for _, t := range d.Transitions {
+			for _, c := range t.Checks {
+				if _, ok := e.checks[c.Check]; !ok {
+					p = append(p, fmt.Sprintf("transición «%s»: la verificación %q no existe (%s)", t.Action, c.Check, strings.Join(e.checkNames(), ", ")))
+				}
+			}
+		}
+		if len(p) > 0 {
+			errs = append(errs, &DefinitionError{File: d.File, Problems: p})
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Sync stores every loaded definition version in the database, so cases can
 // be read with the version they started with even after a file changes.
 // A file whose content changed without a new version is refused.
 func (e *Engine) Sync(ctx context.Context) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
 	for _, d := range e.registry.Versions() {
-		for _, t := range d.Transitions {
-			for _, c := range t.Checks {
-				if _, ok := e.checks[c.Check]; !ok {
-					return &DefinitionError{File: d.File, Problems: []string{fmt.Sprintf(
-						"transición «%s»: la verificación %q no existe (%s)", t.Action, c.Check, strings.Join(e.checkNames(), ", "))}}
-				}
-			}
-		}
 		body, err := json.Marshal(d)
 		if err != nil {
 			return fmt.Errorf("procedure: sync %s: %w", d.Key(), err)
@@ -361,6 +379,13 @@ func (e *Engine) act(ctx context.Context, tx pgx.Tx, d *Definition, actor Actor,
 	}); err != nil {
 		return nil, err
 	}
+	if len(t.Effects) > 0 {
+		moved := *c
+		moved.State, moved.AssigneeID, moved.LockVersion = t.To, assignee, c.LockVersion+1
+		if err := e.runEffects(ctx, tx, d, t, actor, &moved, obs, seq, now); err != nil {
+			return nil, err
+		}
+	}
 	nc, err := getCase(ctx, tx, c.Folio, false)
 	if err != nil {
 		return nil, err
@@ -581,6 +606,9 @@ type MessageData struct {
 	Requester    string
 	Link         string
 	Clock        string
+	// Catalogo is the page of the catalog the case's steps created or
+	// linked ("" when none): the reply mail points to it.
+	Catalogo string
 }
 
 // notify queues m for its recipients and returns how many were new.
@@ -592,6 +620,15 @@ func (e *Engine) notify(ctx context.Context, tx pgx.Tx, d *Definition, c *Case, 
 		md.Requester = c.RequesterLogin
 	}
 	md.Link = strings.TrimRight(e.BaseURL, "/") + "/tramites/" + c.Folio
+	ls, err := links(ctx, tx, c.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range ls {
+		if l.Kind == LinkCatalog {
+			md.Catalogo = strings.TrimRight(e.BaseURL, "/") + l.Path()
+		}
+	}
 	subject, err := render(m.Subject, md)
 	if err != nil {
 		return 0, fmt.Errorf("procedure: message %s: %w", m.ID, err)

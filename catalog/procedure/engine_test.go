@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 )
 
 func refusalCode(t *testing.T, err error) string {
@@ -64,22 +65,28 @@ func TestAdoptionAskCompleteAttend(t *testing.T) {
 	require.ErrorContains(t, err, "Correo del responsable")
 	require.ErrorContains(t, err, "no-es-correo")
 
-	c, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "entregar_informe", LockVersion: c.LockVersion, Data: sample(f4)})
+	informe := sample(f4)
+	informe["mecanismo"] = "Servicio web" // no connector to register: the access is a role
+	c, err = b.engine.Act(ctx, b.entity, c.Folio, procedure.ActInput{Action: "entregar_informe", LockVersion: c.LockVersion, Data: informe})
 	require.NoError(t, err)
 	require.Equal(t, "recibida", c.State)
 	require.Equal(t, 1, outboxCount(t, b.pool, b.steward.Email, "%completó la información%"))
 
-	steps := []procedure.ActInput{
-		{Action: "informacion_completa"},
-		{Action: "proporcionar_accesos", Data: sample(f5)},
-		{Action: "conectividad_establecida"},
-		{Action: "nomenclatura_validada"},
-		{Action: "instructivo_generado"},
-	}
-	for _, s := range steps {
+	accesos := sample(f5)
+	accesos["usuario_bd"] = proceduretest.RoleName(t)
+	for _, s := range []procedure.ActInput{{Action: "informacion_completa"}, {Action: "proporcionar_accesos", Data: accesos}} {
 		s.LockVersion = c.LockVersion
 		c, err = b.engine.Act(ctx, b.steward, c.Folio, s)
 		require.NoError(t, err, s.Action)
+	}
+	// The role was never checked: connectivity is not established yet.
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "conectividad_establecida", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeEffectFailed, refusalCode(t, err))
+	require.ErrorContains(t, err, "aún no tiene una verificación de conectividad")
+	proceduretest.CheckConnectivity(t, b.engine, b.pool, c.Folio)
+	for _, a := range []string{"conectividad_establecida", "nomenclatura_validada", "instructivo_generado"} {
+		c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: a, LockVersion: c.LockVersion})
+		require.NoError(t, err, a)
 	}
 	// Activity 7 is the entity's: the steward (another dependencia) may not.
 	_, err = b.engine.Act(ctx, b.outsider, c.Folio, procedure.ActInput{Action: "tabla_publicada", LockVersion: c.LockVersion})
@@ -194,29 +201,30 @@ func TestChecksAgainstThePlatform(t *testing.T) {
 		c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: a, LockVersion: c.LockVersion})
 		require.NoError(t, err, a)
 	}
-	_, err = b.pool.Exec(ctx, `CREATE TABLE cat.cat_tipo_documento (id int); CREATE TABLE cat."Cat_Mala" (id int)`)
+	// «Catálogo creado» made cat.cat_tipo_documento; take it away, then
+	// put a table outside the nomenclature in its place.
+	_, err = b.pool.Exec(ctx, `ALTER TABLE cat.cat_tipo_documento RENAME TO cat_tipo_documento_aparte`)
 	require.NoError(t, err)
-	tests := []struct{ table, want string }{
-		{"cat_no_existe", "la tabla cat.cat_no_existe no existe en Datosigto"},
-		{"cat_tipo_documento", "no cumple la nomenclatura DAID"},
-	}
-	for _, tc := range tests {
-		_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion,
-			Data: map[string]any{"tabla": tc.table}})
-		require.Equal(t, procedure.CodeCheckFailed, refusalCode(t, err), tc.table)
-		require.ErrorContains(t, err, tc.want)
-	}
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeCheckFailed, refusalCode(t, err))
+	require.ErrorContains(t, err, "la tabla cat.cat_tipo_documento no existe en Datosigto")
+	_, err = b.pool.Exec(ctx, `CREATE TABLE cat.cat_tipo_documento (id int)`)
+	require.NoError(t, err)
+	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion})
+	require.Equal(t, procedure.CodeCheckFailed, refusalCode(t, err))
+	require.ErrorContains(t, err, "no cumple la nomenclatura DAID")
 	now, err := b.engine.Get(ctx, c.Folio)
 	require.NoError(t, err)
 	require.Equal(t, "alta_datosigto", now.State)
-	require.NotContains(t, now.Data, "alta", "a refused action stores none of its data")
+	require.Equal(t, c.LockVersion, now.LockVersion, "a refused action changes nothing")
 
-	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion,
-		Data: map[string]any{"tabla": "cat_municipio"}})
+	_, err = b.pool.Exec(ctx, `DROP TABLE cat.cat_tipo_documento; ALTER TABLE cat.cat_tipo_documento_aparte RENAME TO cat_tipo_documento`)
+	require.NoError(t, err)
+	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "tabla_creada", LockVersion: c.LockVersion})
 	require.NoError(t, err)
 	c, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "instructivo_generado", LockVersion: c.LockVersion})
 	require.NoError(t, err)
-	_, err = b.pool.Exec(ctx, `UPDATE meta.catalog SET table_name = 'cat_otra' WHERE table_name = 'cat_municipio'`)
+	_, err = b.pool.Exec(ctx, `UPDATE meta.catalog SET table_name = 'cat_otra' WHERE table_name = 'cat_tipo_documento'`)
 	require.NoError(t, err)
 	_, err = b.engine.Act(ctx, b.steward, c.Folio, procedure.ActInput{Action: "catalogo_registrado", LockVersion: c.LockVersion})
 	require.ErrorContains(t, err, "no está registrada como catálogo")

@@ -50,6 +50,40 @@ type Field struct {
 	Options []string `yaml:"options" json:"options,omitempty"`
 	Min     *float64 `yaml:"min" json:"min,omitempty"`
 	Max     *float64 `yaml:"max" json:"max,omitempty"`
+	// Prefill is a field ("form.field") whose value in the case fills this
+	// one when its form is shown empty (the F-5's tables from the F-2's
+	// catalog).
+	Prefill string `yaml:"prefill" json:"prefill,omitempty"`
+}
+
+// Prefill returns what f's form starts with on case data: the values the
+// case already holds for f (not for repeated forms, which add an entry),
+// else each field's Prefill.
+func (f Form) Prefill(data map[string]any) map[string]any {
+	out := map[string]any{}
+	own, _ := data[f.ID].(map[string]any)
+	if f.Repeated {
+		own = nil
+	}
+	for _, fd := range f.Fields {
+		if v, ok := own[fd.ID]; ok && v != nil && v != "" {
+			out[fd.ID] = v
+			continue
+		}
+		if fd.Prefill == "" {
+			continue
+		}
+		formID, fieldID, _ := strings.Cut(fd.Prefill, ".")
+		if v, ok := fieldValue(data[formID], fieldID); ok {
+			if fd.Type == List {
+				if _, isList := v.([]any); !isList {
+					v = []any{v}
+				}
+			}
+			out[fd.ID] = v
+		}
+	}
+	return out
 }
 
 // Problem is one thing wrong with submitted data.

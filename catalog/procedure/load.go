@@ -295,6 +295,15 @@ func (d *Definition) Check() []string {
 			}
 		}
 	}
+	for _, f := range d.Forms {
+		for _, fd := range f.Fields {
+			if fd.Prefill != "" {
+				if _, ok := fields[fd.Prefill]; !ok {
+					add("formato %s, campo %q: «prefill» %q no existe (formato.campo)", f.ID, fd.ID, fd.Prefill)
+				}
+			}
+		}
+	}
 	if d.StartForm != "" {
 		if _, ok := forms[d.StartForm]; !ok {
 			add("«start_form»: el formato %q no existe", d.StartForm)
@@ -405,6 +414,36 @@ func (d *Definition) Check() []string {
 			}
 			if c.Check == "" {
 				add("%s: falta el nombre de la verificación", where)
+			}
+		}
+		for _, ef := range t.Effects {
+			if ef.Effect == "" {
+				add("%s: falta el nombre del efecto", where)
+			}
+			if ef.Field != "" {
+				if _, ok := fields[ef.Field]; !ok {
+					add("%s: el campo del efecto %q no existe (formato.campo)", where, ef.Field)
+				}
+			}
+			if len(ef.When) > 0 && ef.Field == "" {
+				add("%s: el efecto %q tiene «when» sin «field»", where, ef.Effect)
+			}
+			if fd, ok := fields[ef.Field]; ok && fd.Type == Select {
+				for _, w := range ef.When {
+					if !slices.Contains(fd.Options, w) {
+						add("%s: «when» del efecto %q: %q no es una opción de %s", where, ef.Effect, w, ef.Field)
+					}
+				}
+			}
+			names := make([]string, 0, len(ef.With))
+			for name := range ef.With {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				if _, ok := fields[ef.With[name]]; !ok {
+					add("%s: el campo %q del parámetro %q del efecto %q no existe (formato.campo)", where, ef.With[name], name, ef.Effect)
+				}
 			}
 		}
 		if t.Observations != "" && t.Observations != "required" {

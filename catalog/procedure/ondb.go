@@ -15,5 +15,5 @@ func (e *Engine) OnDB(db pgdb.DBTX) *Engine {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return &Engine{db: db, registry: e.registry, calendar: e.calendar, BaseURL: e.BaseURL, Now: e.Now,
-		stored: maps.Clone(e.stored), checks: e.checks}
+		stored: maps.Clone(e.stored), checks: e.checks, effects: e.effects, platform: e.platform}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dgtit-gto/gobdatos/catalog/procedure"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 )
 
 // node is a case's state plus which forms it holds, since an action may
@@ -116,7 +117,10 @@ func TestEveryPathOfEveryProcedure(t *testing.T) {
 			b := setup(t)
 			ctx := context.Background()
 			answers := map[string][]string{}
+			n := 0
 			for name, path := range plans(t, d) {
+				n++
+				fill := pathData(t, b, n)
 				opener := b.entity
 				if len(d.StartRoles) > 0 {
 					opener = b.steward
@@ -124,7 +128,7 @@ func TestEveryPathOfEveryProcedure(t *testing.T) {
 				var data map[string]any
 				if d.StartForm != "" {
 					f, _ := d.Form(d.StartForm)
-					data = sample(f)
+					data = fill(f.ID, sample(f))
 				}
 				c, err := b.engine.Open(ctx, opener, procedure.OpenInput{Short: d.Short, Data: data})
 				require.NoError(t, err, name)
@@ -134,7 +138,11 @@ func TestEveryPathOfEveryProcedure(t *testing.T) {
 					in.Action, in.LockVersion, in.Observations = s.t.Action, c.LockVersion, "Observación de "+s.t.Action
 					if s.t.Form != "" {
 						f, _ := d.Form(s.t.Form)
-						in.Data = sample(f)
+						in.Data = fill(f.ID, sample(f))
+					}
+					if slices.ContainsFunc(s.t.Effects, func(e procedure.EffectRef) bool { return e.Effect == procedure.EffectConnectivity }) {
+						connectorCredentials(t, b, c)
+						proceduretest.CheckConnectivity(t, b.engine, b.pool, c.Folio)
 					}
 					actor := b.steward
 					roles, err := b.engine.Roles(ctx, b.steward, c)
@@ -147,6 +155,7 @@ func TestEveryPathOfEveryProcedure(t *testing.T) {
 					c, err = b.engine.Act(ctx, actor, c.Folio, in)
 					require.NoError(t, err, "%s: %s by %s", name, s.t.Action, actor.Login)
 					require.Equal(t, s.t.To, c.State, name)
+					assertEffects(t, b, c, s.t, name)
 					if len(s.t.Notify) > 0 {
 						var after int
 						require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM meta.outbox`).Scan(&after))

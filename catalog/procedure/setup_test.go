@@ -22,6 +22,7 @@ type bundle struct {
 	steward  procedure.Actor // Administrador: holds the steward roles
 	entity   procedure.Actor // Publicador of dependencia SFIA: files requests
 	outsider procedure.Actor // Consulta of another dependencia
+	sfia     int64           // the entity's dependencia
 }
 
 func loadShipped(t testing.TB) (*procedure.Registry, *procedure.Calendar) {
@@ -40,7 +41,9 @@ func setup(t testing.TB) *bundle {
 	ctx := context.Background()
 	eng := procedure.NewEngine(pool, reg, cal)
 	eng.BaseURL = "https://datos.example"
+	eng.UsePlatform(proceduretest.Platform(t, pool))
 	require.NoError(t, eng.Sync(ctx))
+	proceduretest.DropGrantedRoles(t, pool)
 	b := &bundle{pool: pool, engine: eng}
 	var sfia, other int64
 	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO meta.dependencia (clave, nombre) VALUES ('SFIA', 'Secretaría de Finanzas, Inversión y Administración') RETURNING id`).Scan(&sfia))
@@ -49,6 +52,7 @@ func setup(t testing.TB) *bundle {
 	b.entity = newUser(t, pool, "enlace.sfia", "publicador", &sfia)
 	b.outsider = newUser(t, pool, "consulta.ssg", "consulta", &other)
 	proceduretest.PublishedCatalog(t, pool, sfia)
+	b.sfia = sfia
 	return b
 }
 

@@ -62,13 +62,14 @@ func (c procedureConfig) load() (*procedure.Registry, *procedure.Calendar, error
 
 // start loads the definitions, records them in the database and returns
 // the engine.
-func (c procedureConfig) start(ctx context.Context, pool *pgxpool.Pool, baseURL string) (*procedure.Engine, error) {
+func (c procedureConfig) start(ctx context.Context, pool *pgxpool.Pool, baseURL string, platform procedure.Platform) (*procedure.Engine, error) {
 	reg, cal, err := c.load()
 	if err != nil {
 		return nil, err
 	}
 	eng := procedure.NewEngine(pool, reg, cal)
 	eng.BaseURL = baseURL
+	eng.UsePlatform(platform)
 	if err := eng.Sync(ctx); err != nil {
 		return nil, err
 	}
@@ -107,6 +108,13 @@ func (procedureLintCmd) Run(parent *procedureCmd) error {
 func lintProcedures(w io.Writer, cfg procedureConfig) error {
 	reg, cal, err := cfg.load()
 	if err != nil {
+		return err
+	}
+	// The effects the definitions name must exist; no database is needed
+	// to know that.
+	eng := procedure.NewEngine(nil, reg, cal)
+	eng.UsePlatform(procedure.Platform{})
+	if err := eng.Validate(); err != nil {
 		return err
 	}
 	for _, d := range reg.All() {

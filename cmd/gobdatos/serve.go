@@ -15,7 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/nomenclature"
+	"github.com/dgtit-gto/gobdatos/catalog/procedure"
 	"github.com/dgtit-gto/gobdatos/migrations"
 	"github.com/dgtit-gto/gobdatos/pipeline"
 	"github.com/dgtit-gto/gobdatos/pipeline/outbox"
@@ -102,7 +104,11 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 		return err
 	}
 	cfg.mailDir = mailDir(g, cfg)
-	if cfg.engine, err = cfg.procedureConfig.start(ctx, pool, cfg.BaseURL); err != nil {
+	platform, err := cfg.platform(pool, secret)
+	if err != nil {
+		return err
+	}
+	if cfg.engine, err = cfg.procedureConfig.start(ctx, pool, cfg.BaseURL, platform); err != nil {
 		return err
 	}
 	grp, ctx := errgroup.WithContext(ctx)
@@ -130,6 +136,20 @@ func runPortal(ctx context.Context, g *Globals, cfg portalConfig, pool *pgxpool.
 		grp.Go(func() error { return srv.Run(ctx, cfg.Addr, ready) })
 	}
 	return grp.Wait()
+}
+
+// platform is what the procedures' steps act on: the catalog registry
+// with the nomenclature, and the keyring of stored secrets.
+func (cfg portalConfig) platform(pool *pgxpool.Pool, secret []byte) (procedure.Platform, error) {
+	rules, err := nomenclature.LoadRules(cfg.NomenclatureRules)
+	if err != nil {
+		return procedure.Platform{}, err
+	}
+	keys, err := cfg.keyring(secret)
+	if err != nil {
+		return procedure.Platform{}, err
+	}
+	return procedure.Platform{Catalogs: catalog.NewStore(pool, catalog.Nomenclature(rules)), Keys: keys}, nil
 }
 
 func newPortal(cfg portalConfig, pool *pgxpool.Pool, secret []byte, logger *slog.Logger) (*portal.Server, func(), error) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/dgtit-gto/gobdatos/catalog/procedure"
 	"github.com/dgtit-gto/gobdatos/catalog/procedure/proceduretest"
 	"github.com/dgtit-gto/gobdatos/portal"
 	"github.com/dgtit-gto/gobdatos/portal/account"
@@ -22,7 +23,8 @@ func withProcedures(t *testing.T) func(*portal.Options) {
 // attends it, and the requester receives the reply.
 func TestAdoptionRequestInTheBrowser(t *testing.T) {
 	t.Parallel()
-	env := browsertest.New(t, withProcedures(t))
+	var engine *procedure.Engine
+	env := browsertest.New(t, func(o *portal.Options) { withProcedures(t)(o); engine = o.Procedures })
 	dep := env.Dependencia(t, "SFIA", "Secretaría de Finanzas, Inversión y Administración")
 	proceduretest.PublishedCatalog(t, env.Pool, *dep)
 	env.User(t, "enlace", account.Publicador, dep)
@@ -73,10 +75,21 @@ func TestAdoptionRequestInTheBrowser(t *testing.T) {
 	require.Equal(t, 200, steward.Open("/tramites/"+folio))
 	require.Equal(t, 200, steward.Click("#hacer-informacion_completa"))
 	steward.Select("#proporcionar_accesos-tipo_acceso", "Rol en Datosigto")
-	steward.Fill("#proporcionar_accesos-usuario_bd", "ent_sfia")
-	steward.Fill("#proporcionar_accesos-tablas", "cat_municipio")
+	role := proceduretest.RoleName(t)
+	steward.Fill("#proporcionar_accesos-usuario_bd", role)
 	steward.Fill("#proporcionar_accesos-fecha_entrega", "2026-11-26")
 	require.Equal(t, 200, steward.Click("#hacer-proporcionar_accesos"))
+	require.Contains(t, steward.Text("#vinculo-acceso"), role)
+	require.False(t, steward.Has("#consultar-contrasena"), "only the entity reads the password")
+	proceduretest.CheckConnectivity(t, engine, env.Pool, folio) // the scheduler's check of the new role
+
+	// The entity reads its role's password on the case, once; no mail carries it.
+	require.Equal(t, 200, entity.Open("/tramites/"+folio))
+	require.Equal(t, 200, entity.Click("#consultar-contrasena"))
+	password := entity.Text("#contrasena-valor")
+	require.Len(t, password, 32)
+	require.NotContains(t, env.Mail(t, "enlace@guanajuato.gob.mx"), password)
+	require.Equal(t, 200, steward.Open("/tramites/"+folio))
 	for _, a := range []string{"conectividad_establecida", "nomenclatura_validada", "instructivo_generado"} {
 		require.Equal(t, 200, steward.Click("#hacer-"+a), a)
 	}
@@ -91,12 +104,15 @@ func TestAdoptionRequestInTheBrowser(t *testing.T) {
 	steward.Fill("#obs-informar_atendida", "El catálogo cat_municipio ya está publicado en el portal.")
 	require.Equal(t, 200, steward.Click("#hacer-informar_atendida"))
 	require.Equal(t, "Solicitud atendida", steward.Text("#estado"))
+	require.Equal(t, "/catalogos/municipios", steward.Attr("#vinculo-catalogo", "href"))
+	require.Equal(t, "instructivo-municipios.pdf", steward.Text("#vinculo-instructivo"))
 	require.Contains(t, steward.Text("#historial"), "Solicitar información complementaria")
 
 	reply := env.Mail(t, "enlace@guanajuato.gob.mx")
 	require.Contains(t, reply, "ha sido atendida")
 	require.Contains(t, reply, "El catálogo cat_municipio ya está publicado en el portal.")
 	require.Contains(t, reply, folio)
+	require.Contains(t, reply, "/catalogos/municipios", "the reply links the catalog")
 }
 
 // GUP-1.6 in the browser: a requester asks to deactivate a user, the
