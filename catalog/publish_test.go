@@ -88,13 +88,13 @@ func publishAll(t *testing.T, b *bundle, tx pgx.Tx, c *catalog.Catalog, _, cur s
 }
 
 // publishDelta stages what a re-load stages: the new and changed rows (and,
-// to show they are harmless, every fourth unchanged one), and as removed
+// to show they are harmless, every sixteenth unchanged one), and as removed
 // the keys of the published rows not found unchanged.
 func publishDelta(t *testing.T, b *bundle, tx pgx.Tx, c *catalog.Catalog, prev, cur state, base int) (catalog.Version, error) {
 	staged, removed := state{}, state{}
 	for i, k := range slices.Sorted(maps.Keys(cur)) {
 		p, ok := prev[k]
-		if !ok || !equalRow(p, cur[k]) || i%4 == 0 {
+		if !ok || !equalRow(p, cur[k]) || i%16 == 0 {
 			staged[k] = cur[k]
 		}
 		if ok && !equalRow(p, cur[k]) {
@@ -346,4 +346,49 @@ func mergeKeys(a, b state) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// TestPublishDeltaSmallChange publishes one change, one removal and one
+// addition over 200 rows: the small-change plan, whose settings end with
+// the publication.
+func TestPublishDeltaSmallChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c, err := b.store.Create(b.ctx, b.super, catalog.NewCatalog{Resource: pruebaDef("cat_prueba"), DependenciaID: b.dep, Publish: true})
+	require.NoError(t, err)
+	str := func(s string) *string { return &s }
+	prev := state{}
+	for i := range 200 {
+		prev[fmt.Sprintf("k%03d", i)] = row{nombre: str("n"), valor: int32(i)}
+	}
+	require.NoError(t, pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		_, err := tx.CopyFrom(b.ctx, pgx.Identifier{"cat", "cat_prueba"}, []string{"id_prueba", "nombre", "valor"}, pgx.CopyFromRows(prev.rows()))
+		require.NoError(t, err)
+		_, err = catalog.PublishFirstLoad(b.ctx, tx, c, b.super, nil)
+		return err
+	}))
+	cur := maps.Clone(prev)
+	cur["k007"] = row{nombre: nil, valor: 7}
+	delete(cur, "k100")
+	cur["k900"] = row{nombre: str("nuevo"), valor: 900}
+	settings := func(tx pgx.Tx) string {
+		var s string
+		require.NoError(t, tx.QueryRow(b.ctx, "SELECT current_setting('enable_seqscan') || current_setting('jit')").Scan(&s))
+		return s
+	}
+	require.NoError(t, pgdb.WithTx(b.ctx, b.pool, func(tx pgx.Tx) error {
+		before := settings(tx)
+		v, err := publishDelta(t, b, tx, c, prev, cur, 1)
+		require.NoError(t, err)
+		require.Equal(t, [4]int64{2, 1, 1, 1}, [4]int64{int64(v.Number), v.Added, v.Changed, v.Removed})
+		require.EqualValues(t, 200, v.Rows)
+		require.Equal(t, before, settings(tx))
+		return nil
+	}))
+	var rows [][]any
+	require.NoError(t, b.store.ScanVersion(b.ctx, c, 2, func(r []any) error { rows = append(rows, r); return nil }))
+	require.Equal(t, cur.rows(), rows)
+	rows = nil
+	require.NoError(t, b.store.ScanVersion(b.ctx, c, 1, func(r []any) error { rows = append(rows, r); return nil }))
+	require.Equal(t, prev.rows(), rows)
 }

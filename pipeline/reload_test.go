@@ -248,3 +248,23 @@ func TestReloadPublishValidRows(t *testing.T) {
 	require.EqualValues(t, 1, run.RowsRemoved)
 	require.Equal(t, "(01,Aguascalientes);(14,Jalisco)", b.live(t, "cat_entidad", "id_entidad, nombre"))
 }
+
+// TestReloadRaggedRowsKeepTheirNumbers: decoded ahead, the rows are
+// numbered as they are without it.
+func TestReloadRaggedRowsKeepTheirNumbers(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, entidadCatalog, false)
+	require.Equal(t, Succeeded, b.load(t, "entidad", "id_entidad,nombre\n01,Aguascalientes\n06,Colima\n07,Chiapas\n", 2).State)
+	text := "id_entidad,nombre\n01,Aguascalientes\n02,Baja California,sobra\n03\n04,Mal,Nombre\n1X,Fila cinco\n06,Sonora\n07,Chiapas,x\n01,Otra vez\n"
+	run := b.load(t, "entidad", text, 2)
+	require.Equal(t, Rejected, run.State)
+	require.EqualValues(t, 8, run.RowsRead)
+	require.EqualValues(t, 6, run.RowsRejected)
+	var got []string
+	for _, e := range run.Report.Errors {
+		got = append(got, fmt.Sprintf("%d %s", e.RowNumber, e.Type))
+	}
+	require.Equal(t, []string{"3 extra-cell", "4 missing-cell", "5 extra-cell", "6 constraint-error", "8 extra-cell", "9 primary-key"}, got)
+	require.Equal(t, "(01,Aguascalientes);(06,Colima);(07,Chiapas)", b.live(t, "cat_entidad", "id_entidad, nombre"))
+}
