@@ -345,7 +345,7 @@ func (r *removedReader) Read(out []byte) (int, error) {
 			if f > 0 {
 				r.buf = append(r.buf, '\t')
 			}
-			r.buf = escapeCopy(r.buf, key[1+w:1+w+int(n)])
+			r.buf = appendCopyText(r.buf, string(key[1+w:1+w+int(n)]))
 			key = key[1+w+int(n):]
 		}
 		r.buf = append(r.buf, '\n')
@@ -356,25 +356,6 @@ func (r *removedReader) Read(out []byte) (int, error) {
 	n := copy(out, r.buf)
 	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
 	return n, nil
-}
-
-// escapeCopy appends a value in COPY's text format.
-func escapeCopy(dst, s []byte) []byte {
-	for _, c := range s {
-		switch c {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
 }
 
 // removedTable is the temporary table a re-load's removed keys go to.
