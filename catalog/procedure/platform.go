@@ -33,6 +33,7 @@ type Platform struct {
 const (
 	EffectDraftCatalog   = "catalogo_borrador"
 	EffectLinkCatalog    = "catalogo_vincular"
+	EffectAdoptCatalog   = "catalogo_adoptar"
 	EffectSubmitCatalog  = "catalogo_enviar"
 	EffectObserveCatalog = "catalogo_observar"
 	EffectApproveCatalog = "catalogo_aprobar"
@@ -52,6 +53,7 @@ func (e *Engine) UsePlatform(p Platform) {
 	for name, eff := range map[string]Effect{
 		EffectDraftCatalog:   {Field: true, Params: []string{"titulo", "descripcion", "campos", "periodicidad"}, Do: p.draftCatalog},
 		EffectLinkCatalog:    {Field: true, Do: p.linkCatalog},
+		EffectAdoptCatalog:   {Field: true, Params: []string{"titulo", "descripcion"}, Do: p.adoptCatalog},
 		EffectSubmitCatalog:  lifecycle(catalog.Submit),
 		EffectObserveCatalog: lifecycle(catalog.Observe),
 		EffectApproveCatalog: lifecycle(catalog.Approve),
@@ -187,13 +189,37 @@ func (p Platform) draftCatalog(ctx context.Context, r *EffectRun) error {
 		}
 		return r.Link(ctx, LinkCatalog, existing.Clave, existing.Title)
 	}
+	return p.createDraft(ctx, r, catalog.Metadata{Periodicity: strings.ToLower(r.ParamString("periodicidad"))})
+}
+
+// adoptCatalog links the registered catalog of the field's table whatever
+// its state; when there is none it registers it as a draft adopted from
+// the case's dependencia, so that the entity's role can be granted on its
+// table and the instructivo written. The steward completes its definition
+// on the catalog's page.
+func (p Platform) adoptCatalog(ctx context.Context, r *EffectRun) error {
+	if existing, err := p.Catalogs.In(r.Tx).ByTable(ctx, r.Value); err == nil {
+		return r.Link(ctx, LinkCatalog, existing.Clave, existing.Title)
+	}
+	if r.Case.DependenciaID == nil {
+		return r.Refuse("el trámite %s no tiene dependencia, y el catálogo necesita una", r.Case.Folio)
+	}
+	var dep string
+	if err := r.Tx.QueryRow(ctx, `SELECT nombre FROM meta.dependencia WHERE id = $1`, *r.Case.DependenciaID).Scan(&dep); err != nil {
+		return fmt.Errorf("dependencia %d: %w", *r.Case.DependenciaID, err)
+	}
+	return p.createDraft(ctx, r, catalog.Metadata{Origin: catalog.Adoptado, OriginEntity: dep})
+}
+
+// createDraft registers the field's table as a draft catalog of the case's
+// dependencia, from the case's data, and links it.
+func (p Platform) createDraft(ctx context.Context, r *EffectRun, meta catalog.Metadata) error {
 	if r.Case.DependenciaID == nil {
 		return r.Refuse("el trámite %s no tiene dependencia, y el catálogo necesita una", r.Case.Folio)
 	}
 	res := draftResource(r.Value, r.ParamString("titulo"), r.ParamString("descripcion"), r.ParamList("campos"))
-	c, err := store.Create(ctx, catalogActor(r.Actor), catalog.NewCatalog{
-		Resource: res, Title: res.Title, Description: res.Description, DependenciaID: *r.Case.DependenciaID,
-		Metadata: catalog.Metadata{Periodicity: strings.ToLower(r.ParamString("periodicidad"))},
+	c, err := p.Catalogs.In(r.Tx).Create(ctx, catalogActor(r.Actor), catalog.NewCatalog{
+		Resource: res, Title: res.Title, Description: res.Description, DependenciaID: *r.Case.DependenciaID, Metadata: meta,
 	})
 	if err != nil {
 		return refusal(r, err)
@@ -207,6 +233,10 @@ func draftResource(table, title, description string, fields []string) tableschem
 	twenty, long := 20, 250
 	base := strings.TrimPrefix(table, "cat_")
 	key := "id_" + base
+	if title == "" { // "cat_tipo_documento" → "Tipo documento"
+		words := strings.ReplaceAll(base, "_", " ")
+		title = strings.ToUpper(words[:1]) + words[1:]
+	}
 	res := tableschema.Resource{Name: table, Title: title, Description: description}
 	res.Schema.Fields = []tableschema.Field{{Name: key, Type: "string", Description: "Clave del registro.",
 		Constraints: tableschema.Constraints{Required: true, MaxLength: &twenty}}}
