@@ -634,6 +634,13 @@ func (s *Server) procedimientosList(c *echo.Context) error {
 type procedimientoPage struct {
 	Def     *procedure.Definition
 	Diagram string
+	Effects []actionEffects
+}
+
+// actionEffects is what an action does on the platform, for the reader.
+type actionEffects struct {
+	Label string
+	Does  []string
 }
 
 func (s *Server) procedimientoShow(c *echo.Context) error {
@@ -641,8 +648,14 @@ func (s *Server) procedimientoShow(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page := procedimientoPage{Def: d, Diagram: d.Mermaid("")}
+	for _, t := range d.Transitions {
+		if does := s.opts.Procedures.Does(d, t); len(does) > 0 {
+			page.Effects = append(page.Effects, actionEffects{Label: t.Label, Does: does})
+		}
+	}
 	c.Response().Header().Set("Content-Security-Policy", diagramCSP)
-	return s.render(c, http.StatusOK, "procedimiento.html", procedimientoPage{Def: d, Diagram: d.Mermaid("")})
+	return s.render(c, http.StatusOK, "procedimiento.html", page)
 }
 
 // uploaded reads the file of a multipart form field, bounded.

@@ -249,6 +249,8 @@ func TestProceduresAPI(t *testing.T) {
 	require.Equal(t, 200, res.StatusCode)
 	require.Contains(t, page, "Proporcionar los accesos a la base de datos")
 	require.Contains(t, page, `<pre class="mermaid" id="diagrama">`)
+	require.Contains(t, page, "<strong>Proporcionar accesos (F-5)</strong>: vincula el catálogo a adoptar")
+	require.Contains(t, page, "otorga a la dependencia su rol de mínimo privilegio sobre las tablas (la contraseña se consulta en el trámite) (si «Tipo de acceso» es «Rol en Datosigto»)")
 	res, page = b.do(t, "GET", "/procedimientos", nil)
 	require.Equal(t, 200, res.StatusCode)
 	require.Contains(t, page, "Modelo de Gobierno de datos publicado y actualizado en el período establecido")

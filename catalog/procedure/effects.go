@@ -33,6 +33,8 @@ type EffectRef struct {
 
 // Effect is something an action does besides moving the case.
 type Effect struct {
+	// Does says in Spanish what the effect does, for the procedure's page.
+	Does string
 	// Field says whether a reference must name a field ("field").
 	Field bool
 	// Params are the parameters a reference may give in "with".
@@ -194,6 +196,32 @@ func links(ctx context.Context, db pgdb.DBTX, caseID int64) ([]Link, error) {
 // Links returns what the steps of c created or linked, oldest first.
 func (e *Engine) Links(ctx context.Context, c *Case) ([]Link, error) {
 	return links(ctx, e.db, c.ID)
+}
+
+// Does lists in Spanish what taking t of d does on the platform besides
+// moving the case (its effects, in order).
+func (e *Engine) Does(d *Definition, t Transition) []string {
+	var out []string
+	for _, ref := range t.Effects {
+		text := e.effects[ref.Effect].Does
+		if text == "" {
+			text = ref.Effect
+		}
+		if len(ref.When) > 0 {
+			formID, fieldID, _ := strings.Cut(ref.Field, ".")
+			label := fieldID
+			if f, ok := d.Form(formID); ok {
+				for _, fd := range f.Fields {
+					if fd.ID == fieldID {
+						label = fd.Label
+					}
+				}
+			}
+			text += " (si «" + label + "» es «" + strings.Join(ref.When, "» o «") + "»)"
+		}
+		out = append(out, text)
+	}
+	return out
 }
 
 // SetEffect adds or replaces an effect (for procedures of other modules).

@@ -47,22 +47,26 @@ const (
 
 // UsePlatform registers the standard effects on p; call it before Sync.
 func (e *Engine) UsePlatform(p Platform) {
-	lifecycle := func(action catalog.Action) Effect {
-		return Effect{Do: func(ctx context.Context, r *EffectRun) error { return p.transition(ctx, r, action) }}
+	lifecycle := func(action catalog.Action, does string) Effect {
+		return Effect{Does: does, Do: func(ctx context.Context, r *EffectRun) error { return p.transition(ctx, r, action) }}
 	}
 	for name, eff := range map[string]Effect{
-		EffectDraftCatalog:   {Field: true, Params: []string{"titulo", "descripcion", "campos", "periodicidad"}, Do: p.draftCatalog},
-		EffectLinkCatalog:    {Field: true, Do: p.linkCatalog},
-		EffectAdoptCatalog:   {Field: true, Params: []string{"titulo", "descripcion"}, Do: p.adoptCatalog},
-		EffectSubmitCatalog:  lifecycle(catalog.Submit),
-		EffectObserveCatalog: lifecycle(catalog.Observe),
-		EffectApproveCatalog: lifecycle(catalog.Approve),
-		EffectPublishCatalog: lifecycle(catalog.Publish),
-		EffectOpenRevision:   {Field: true, Do: p.openRevision},
-		EffectInstructivo:    {Do: p.instructivo},
-		EffectEntityAccess:   {Field: true, Params: []string{"rol", "tablas"}, Do: p.entityAccess},
-		EffectConnector:      {Field: true, Params: []string{"tipo", "direccion", "objeto", "catalogo"}, Do: p.connector},
-		EffectConnectivity:   {Do: connectivity},
+		EffectDraftCatalog: {Field: true, Params: []string{"titulo", "descripcion", "campos", "periodicidad"}, Do: p.draftCatalog,
+			Does: "crea el catálogo solicitado en borrador (o vincula el que se registró con esa tabla)"},
+		EffectLinkCatalog: {Field: true, Do: p.linkCatalog, Does: "vincula el catálogo registrado con esa tabla"},
+		EffectAdoptCatalog: {Field: true, Params: []string{"titulo", "descripcion"}, Do: p.adoptCatalog,
+			Does: "vincula el catálogo a adoptar o lo registra en borrador, adoptado de la dependencia"},
+		EffectSubmitCatalog:  lifecycle(catalog.Submit, "envía el catálogo (o su revisión) a revisión"),
+		EffectObserveCatalog: lifecycle(catalog.Observe, "registra las observaciones en el catálogo (o su revisión)"),
+		EffectApproveCatalog: lifecycle(catalog.Approve, "aprueba el catálogo (o su revisión)"),
+		EffectPublishCatalog: lifecycle(catalog.Publish, "publica el catálogo (o su revisión) en el portal"),
+		EffectOpenRevision:   {Field: true, Do: p.openRevision, Does: "abre una revisión del catálogo publicado"},
+		EffectInstructivo:    {Do: p.instructivo, Does: "genera el instructivo del catálogo en PDF y lo adjunta"},
+		EffectEntityAccess: {Field: true, Params: []string{"rol", "tablas"}, Do: p.entityAccess,
+			Does: "otorga a la dependencia su rol de mínimo privilegio sobre las tablas (la contraseña se consulta en el trámite)"},
+		EffectConnector: {Field: true, Params: []string{"tipo", "direccion", "objeto", "catalogo"}, Do: p.connector,
+			Does: "registra el conector de la entidad (sus credenciales se capturan cifradas en la página del conector)"},
+		EffectConnectivity: {Do: connectivity, Does: "exige que la última verificación de conectividad del rol y del conector haya sido correcta"},
 	} {
 		e.effects[name] = eff
 	}
