@@ -364,6 +364,8 @@ type actionView struct {
 	FormName string
 	Inputs   []inputView
 	Error    string
+	// ObsValue pre-fills the observations (GUP-1.6's reply lists what was applied).
+	ObsValue string
 	// Changes are GUP-1.6's requested user changes, pre-filled to apply.
 	Changes  []userChange
 	Profiles []account.Profile
@@ -461,6 +463,9 @@ func (s *Server) tramitePage(c *echo.Context, cs *procedure.Case, roles []string
 		var vals url.Values
 		if t.Action == failed && r != nil {
 			av.Error, problems, vals = r.Message, r.Problems, values
+		}
+		if t.Action == "informar_atendida" && d.Short == "GUP-1.6" {
+			av.ObsValue = appliedSummary(cs)
 		}
 		if appliesUserChanges(d, t.Action) {
 			if err := s.userChangesView(c, &av, d, cs, vals, problems); err != nil {

@@ -451,3 +451,20 @@ func (s *Server) userChangesView(c *echo.Context, av *actionView, d *procedure.D
 	av.Profiles = account.Profiles
 	return nil
 }
+
+// appliedSummary is what the reply to a GUP-1.6 request says was done: the
+// lines recorded when the changes were applied.
+func appliedSummary(cs *procedure.Case) string {
+	g, _ := cs.Data["gestion"].(map[string]any)
+	lines, _ := g["aplicados"].([]any)
+	if len(lines) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Cambios aplicados:")
+	for _, l := range lines {
+		b.WriteString("\n")
+		b.WriteString(fmt.Sprint(l))
+	}
+	return b.String()
+}

@@ -190,6 +190,8 @@ func TestUserManagementRequestEveryPath(t *testing.T) {
 		require.Contains(t, page, "4. Modificar contraseña «olvido»: contraseña nueva establecida.")
 		require.NotContains(t, page, "nueva-clave-segura-1")
 
+		_, page = steward.do("GET", "/tramites/"+folio, nil)
+		require.Contains(t, page, "Cambios aplicados:\n1. Alta de nuevo usuario «ana.perez»", "the reply is pre-filled with what was applied")
 		res, page = act(t, steward, folio, "informar_atendida", url.Values{"observaciones": {"Los seis cambios quedaron aplicados."}})
 		require.Equal(t, http.StatusSeeOther, res.StatusCode, errorText(page))
 		require.Equal(t, 1, g.mails(t, "enlace@guanajuato.gob.mx", "Correo de respuesta"))

@@ -151,13 +151,12 @@ func TestUserRequestDeactivatesInTheBrowser(t *testing.T) {
 	require.Equal(t, 200, admin.Click("#hacer-usuarios_gestionados"))
 	require.Equal(t, "Por informar al solicitante", admin.Text("#estado"))
 	require.Contains(t, admin.Text("#datos"), "1. Deshabilitar acceso «beto»: acceso deshabilitado.")
-	admin.Fill("#obs-informar_atendida", "El usuario beto ya no tiene acceso al portal.")
 	require.Equal(t, 200, admin.Click("#hacer-informar_atendida"))
 	require.Equal(t, "Solicitud atendida", admin.Text("#estado"))
 
 	reply := env.Mail(t, "enlace@guanajuato.gob.mx")
 	require.Contains(t, reply, "ha sido atendida")
-	require.Contains(t, reply, "El usuario beto ya no tiene acceso al portal.")
+	require.Contains(t, reply, "1. Deshabilitar acceso «beto»: acceso deshabilitado.", "the reply says what was applied (pre-filled)")
 
 	beto.Open("/cuenta")
 	require.True(t, strings.HasPrefix(beto.Path(), "/entrar"), "his session ended: %s", beto.Path())
