@@ -2,6 +2,7 @@ package procedure_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -244,4 +245,50 @@ func walk(t *testing.T, b *bundle, actor procedure.Actor, c *procedure.Case, act
 		require.NoError(t, err, a)
 	}
 	return c
+}
+
+// Modificación de catálogo: the revision the case opens is the one the
+// coordinator edits; its review follows the case, and «Catálogo
+// actualizado en el portal» publishes it — the new column reaches the live
+// table. A breaking edit still needs a Super Administrador.
+func TestModificationPublishesTheRevision(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	d, _ := b.engine.Registry().Latest("MCC-1.5")
+	f3, _ := d.Form("f3")
+	c, err := b.engine.Open(ctx, b.entity, procedure.OpenInput{Short: "MCC-1.5", Data: sample(f3)})
+	require.NoError(t, err)
+	c = walk(t, b, b.steward, c, "informacion_completa")
+	require.Equal(t, "municipios#1", linkOf(t, b, c, procedure.LinkRevision).Ref)
+
+	store := proceduretest.Platform(t, b.pool).Catalogs
+	admin := catalog.Actor{Login: b.steward.Login, Profile: account.Admin}
+	cat, err := store.ByClave(ctx, "municipios")
+	require.NoError(t, err)
+	require.NotNil(t, cat.Revision)
+	long := 200
+	res := *cat.Revision.Resource
+	res.Schema.Fields = append(slices.Clone(res.Schema.Fields), tableschema.Field{Name: "nombre_corto", Type: "string",
+		Description: "Nombre corto del municipio.", Constraints: tableschema.Constraints{MaxLength: &long}})
+	_, err = store.Edit(ctx, admin, "municipios", catalog.Edit{Resource: &res})
+	require.NoError(t, err)
+	breaking := *cat.Revision.Resource
+	breaking.Schema.Fields = breaking.Schema.Fields[:len(breaking.Schema.Fields)-1]
+	_, err = store.Edit(ctx, admin, "municipios", catalog.Edit{Resource: &breaking, Force: true})
+	require.ErrorContains(t, err, "sólo un Super Administrador puede forzar")
+
+	c = walk(t, b, b.steward, c, "modificaciones_realizadas", "catalogo_correcto", "aprobar", "instructivo_actualizado", "tabla_modificada")
+	var exists bool
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = 'cat' AND table_name = $1 AND column_name = 'nombre_corto')`, proceduretest.Table).Scan(&exists))
+	require.False(t, exists, "the change waits for the revision's publication")
+	c = walk(t, b, b.steward, c, "catalogo_actualizado")
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = 'cat' AND table_name = $1 AND column_name = 'nombre_corto')`, proceduretest.Table).Scan(&exists))
+	require.True(t, exists, "publishing the revision changed the live table")
+	cat, err = store.ByClave(ctx, "municipios")
+	require.NoError(t, err)
+	require.Nil(t, cat.Revision)
+	require.Equal(t, catalog.Publicado, cat.State)
 }

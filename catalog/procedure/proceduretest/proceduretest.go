@@ -153,10 +153,12 @@ COMMENT ON COLUMN cat.cat_municipio.nombre IS 'Nombre oficial.';
 COMMENT ON COLUMN cat.cat_municipio.poblacion_total IS 'Población total, Censo 2020.';
 COMMENT ON COLUMN cat.cat_municipio.fecha_alta IS 'Alta del registro.';
 COMMENT ON COLUMN cat.cat_municipio.fecha_modificacion IS 'Última modificación.';
-COMMENT ON COLUMN cat.cat_municipio.activo IS 'Registro vigente.';`
+COMMENT ON COLUMN cat.cat_municipio.activo IS 'Registro vigente.';
+CREATE TABLE hist.cat_municipio (LIKE cat.cat_municipio,
+  _v_desde integer NOT NULL, _v_hasta integer NOT NULL, _ausente boolean NOT NULL DEFAULT false);`
 
 // CatalogTable creates cat.cat_municipio (and the cat_entidad it refers
-// to), following the nomenclature.
+// to), following the nomenclature, with its history table.
 func CatalogTable(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	_, err := pool.Exec(context.Background(), catalogDDL)
