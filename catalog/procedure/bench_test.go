@@ -52,3 +52,29 @@ func BenchmarkAct(b *testing.B) {
 		}
 	}
 }
+
+// One transition whose effect moves the case's catalog revision through its
+// lifecycle in the same transaction (MCC-1.5's observations loop: observe,
+// then send back to review) — BenchmarkAct plus the catalog's transition.
+func BenchmarkActWithEffect(b *testing.B) {
+	bu := setup(b)
+	ctx := context.Background()
+	d, _ := bu.engine.Registry().Latest("MCC-1.5")
+	f3, _ := d.Form("f3")
+	c, err := bu.engine.Open(ctx, bu.entity, procedure.OpenInput{Short: "MCC-1.5", Data: sample(f3)})
+	require.NoError(b, err)
+	for _, a := range []string{"informacion_completa", "modificaciones_realizadas"} {
+		c, err = bu.engine.Act(ctx, bu.steward, c.Folio, procedure.ActInput{Action: a, LockVersion: c.LockVersion})
+		require.NoError(b, err)
+	}
+	loop := []procedure.ActInput{{Action: "catalogo_con_observaciones", Observations: "Falta la descripción."}, {Action: "observaciones_atendidas"}}
+	i := 0
+	for b.Loop() {
+		in := loop[i%2]
+		in.LockVersion = c.LockVersion
+		if c, err = bu.engine.Act(ctx, bu.steward, c.Folio, in); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
