@@ -218,16 +218,6 @@ func pgCode(err error) string {
 	return ""
 }
 
-// current reads the catalog's current version.
-func currentVersion(ctx context.Context, db pgdb.DBTX, c *Catalog) (int, error) {
-	var cur int
-	err := db.QueryRow(ctx, `SELECT current_version FROM meta.catalog WHERE id = $1`, c.ID).Scan(&cur)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, notFound(c.Clave)
-	}
-	return cur, err
-}
-
 func (p *rowsPlan) cond() string {
 	if len(p.where) == 0 {
 		return ""

@@ -79,8 +79,6 @@ func (a ckanArgs) str(name string) string {
 	return strings.Trim(string(raw), `"`)
 }
 
-func (a ckanArgs) has(name string) bool { _, ok := a[name]; return ok }
-
 func (a ckanArgs) integer(name string, def, max int) (int, error) {
 	raw := a.str(name)
 	if raw == "" {

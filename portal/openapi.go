@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 
@@ -224,16 +223,4 @@ func (b *schemaBook) ref(v any) any {
 
 func rewriteRefs(raw []byte) json.RawMessage {
 	return bytes.ReplaceAll(raw, []byte(`"#/$defs/`), []byte(`"#/components/schemas/`))
-}
-
-// apiRoutes lists "METHOD path" of every documented route, sorted.
-func (s *Server) apiRoutes() []string {
-	s.apis.mu.Lock()
-	defer s.apis.mu.Unlock()
-	var out []string
-	for _, e := range s.apis.entries {
-		out = append(out, e.method+" "+e.path)
-	}
-	sort.Strings(out)
-	return out
 }

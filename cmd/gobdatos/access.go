@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/dgtit-gto/gobdatos/catalog/access"
 	"github.com/dgtit-gto/gobdatos/catalog/audit"
@@ -143,8 +142,7 @@ func (c accessListCmd) Run(ctx context.Context, g *Globals, parent *accessCmd, l
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "ROL\tDEPENDENCIA\tTABLAS\tOTORGADO\tPOR\tESTADO")
+	t := newTable(os.Stdout, "ROL", "DEPENDENCIA", "TABLAS", "OTORGADO", "POR", "ESTADO")
 	for _, a := range list {
 		state := "activo"
 		if a.RevokedAt != nil {
@@ -152,10 +150,9 @@ func (c accessListCmd) Run(ctx context.Context, g *Globals, parent *accessCmd, l
 		} else if a.RotatedAt != nil {
 			state = "activo (contraseña cambiada " + a.RotatedAt.Local().Format("2006-01-02 15:04") + ")"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Role, a.Dependencia, strings.Join(a.Tables, ","),
-			a.GrantedAt.Local().Format("2006-01-02 15:04"), a.GrantedBy, state)
+		t.row(a.Role, a.Dependencia, strings.Join(a.Tables, ","), a.GrantedAt.Local().Format("2006-01-02 15:04"), a.GrantedBy, state)
 	}
-	return w.Flush()
+	return t.flush()
 }
 
 func spanishAccessError(err error) error {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,6 +55,21 @@ func (a catalogActor) open(ctx context.Context, g *Globals) (*pgxpool.Pool, *cat
 		actor = catalog.Actor{UserID: u.ID, Login: u.Login, Profile: u.Profile, DependenciaID: u.DependenciaID}
 	}
 	return pool, catalog.NewStore(pool, catalog.Nomenclature(rules)), actor, nil
+}
+
+// openCatalog is open, then the catalog clave (a Spanish exit error when
+// there is none).
+func (a catalogActor) openCatalog(ctx context.Context, g *Globals, clave string) (*pgxpool.Pool, *catalog.Store, catalog.Actor, *catalog.Catalog, error) {
+	pool, store, actor, err := a.open(ctx, g)
+	if err != nil {
+		return nil, nil, actor, nil, err
+	}
+	cat, err := store.ByClave(ctx, clave)
+	if err != nil {
+		pool.Close()
+		return nil, nil, actor, nil, catalogExit(err)
+	}
+	return pool, store, actor, cat, nil
 }
 
 // catalogMeta are the metadata flags of create and register (F-DGTIT-DAID-GGD-4).
@@ -176,12 +190,11 @@ func (c *catalogListCmd) Run(ctx context.Context, g *Globals) error {
 	if c.Format == "json" {
 		return writeJSON(os.Stdout, list)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLAVE\tESTADO\tVERSIÓN\tTABLA\tTÍTULO")
+	t := newTable(os.Stdout, "CLAVE", "ESTADO", "VERSIÓN", "TABLA", "TÍTULO")
 	for _, cat := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s.%s\t%s\n", cat.Clave, cat.State.Name(), cat.CurrentVersion, catalog.Schema, cat.Table, cat.Title)
+		t.row(cat.Clave, cat.State.Name(), cat.CurrentVersion, catalog.Schema+"."+cat.Table, cat.Title)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 type catalogShowCmd struct {
@@ -190,19 +203,15 @@ type catalogShowCmd struct {
 }
 
 func (c *catalogShowCmd) Run(ctx context.Context, g *Globals) error {
-	pool, store, actor, err := c.open(ctx, g)
+	pool, store, actor, cat, err := c.openCatalog(ctx, g, c.Clave)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	cat, err := store.ByClave(ctx, c.Clave)
-	if err != nil {
-		return catalogExit(err)
-	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fields := newTable(os.Stdout)
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%s\t%s\n", k, v)
+			fields.row(k, v)
 		}
 	}
 	row("Clave", cat.Clave)
@@ -244,7 +253,7 @@ func (c *catalogShowCmd) Run(ctx context.Context, g *Globals) error {
 		}
 		row("Historia", line)
 	}
-	return w.Flush()
+	return fields.flush()
 }
 
 type catalogEditCmd struct {
@@ -318,15 +327,11 @@ type catalogSchemaCmd struct {
 }
 
 func (c *catalogSchemaCmd) Run(ctx context.Context, g *Globals) error {
-	pool, store, _, err := c.open(ctx, g)
+	pool, _, _, cat, err := c.openCatalog(ctx, g, c.Clave)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	cat, err := store.ByClave(ctx, c.Clave)
-	if err != nil {
-		return catalogExit(err)
-	}
 	return writeJSON(os.Stdout, cat.Resource)
 }
 
@@ -337,15 +342,11 @@ type catalogVersionsCmd struct {
 }
 
 func (c *catalogVersionsCmd) Run(ctx context.Context, g *Globals) error {
-	pool, store, _, err := c.open(ctx, g)
+	pool, store, _, cat, err := c.openCatalog(ctx, g, c.Clave)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	cat, err := store.ByClave(ctx, c.Clave)
-	if err != nil {
-		return catalogExit(err)
-	}
 	if c.Rows > 0 {
 		w := newCSV(os.Stdout, cat)
 		if err := store.ScanVersion(ctx, cat, c.Rows, func(row []any) error { return w.row("", row) }); err != nil {
@@ -357,12 +358,11 @@ func (c *catalogVersionsCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSIÓN\tFILAS\tALTAS\tCAMBIOS\tBAJAS\tSUMA\tQUIÉN\tCUÁNDO")
+	t := newTable(os.Stdout, "VERSIÓN", "FILAS", "ALTAS", "CAMBIOS", "BAJAS", "SUMA", "QUIÉN", "CUÁNDO")
 	for _, v := range vs {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", v.Number, v.Rows, v.Added, v.Changed, v.Removed, v.Checksum, v.By, v.At.Format("2006-01-02 15:04"))
+		t.row(v.Number, v.Rows, v.Added, v.Changed, v.Removed, v.Checksum, v.By, v.At.Format("2006-01-02 15:04"))
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 type catalogDiffCmd struct {
@@ -373,15 +373,11 @@ type catalogDiffCmd struct {
 }
 
 func (c *catalogDiffCmd) Run(ctx context.Context, g *Globals) error {
-	pool, store, _, err := c.open(ctx, g)
+	pool, store, _, cat, err := c.openCatalog(ctx, g, c.Clave)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	cat, err := store.ByClave(ctx, c.Clave)
-	if err != nil {
-		return catalogExit(err)
-	}
 	w := newCSV(os.Stdout, cat)
 	kinds := map[catalog.DiffKind]string{catalog.Added: "alta", catalog.Changed: "cambio", catalog.Removed: "baja"}
 	err = store.Diff(ctx, cat, c.From, c.To, func(d catalog.DiffRow) error {

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -206,8 +205,7 @@ func (c *connectorsCheckCmd) Run(ctx context.Context, g *Globals, parent *connec
 		})
 	}
 	wg.Wait()
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "TIPO\tID\tNOMBRE\tDEPENDENCIA\tESTADO\tLATENCIA\tDETALLE")
+	t := newTable(os.Stdout, "TIPO", "ID", "NOMBRE", "DEPENDENCIA", "ESTADO", "LATENCIA", "DETALLE")
 	failed := 0
 	for _, r := range rows {
 		kind := "conector"
@@ -224,10 +222,9 @@ func (c *connectorsCheckCmd) Run(ctx context.Context, g *Globals, parent *connec
 		if status != health.StatusOK {
 			failed++
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", kind, r.id, r.name, r.dep, status,
-			r.res.Latency.Round(time.Millisecond), detail)
+		t.row(kind, r.id, r.name, r.dep, status, r.res.Latency.Round(time.Millisecond), detail)
 	}
-	if err := w.Flush(); err != nil {
+	if err := t.flush(); err != nil {
 		return err
 	}
 	if failed > 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"text/tabwriter"
 
 	"github.com/dgtit-gto/gobdatos/migrations"
 )
@@ -53,8 +52,7 @@ func (migrateStatusCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSIÓN\tARCHIVO\tESTADO\tAPLICADA")
+	t := newTable(os.Stdout, "VERSIÓN", "ARCHIVO", "ESTADO", "APLICADA")
 	pending := 0
 	for _, s := range st {
 		state, at := "pendiente", "—"
@@ -63,9 +61,11 @@ func (migrateStatusCmd) Run(ctx context.Context, g *Globals) error {
 		} else {
 			pending++
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.Version, s.File, state, at)
+		t.row(s.Version, s.File, state, at)
 	}
-	tw.Flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
 	if pending > 0 {
 		return exitError{code: 3, msg: fmt.Sprintf("%d migraciones pendientes", pending)}
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -131,16 +130,15 @@ func (procedureListCmd) Run(parent *procedureCmd) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLAVE\tVERSIÓN\tTIEMPO ESTIMADO\tESTADOS\tNOMBRE")
+	t := newTable(os.Stdout, "CLAVE", "VERSIÓN", "TIEMPO ESTIMADO", "ESTADOS", "NOMBRE")
 	for _, d := range reg.All() {
 		est := d.EstimatedTime
 		if est == "" {
 			est = "indefinido"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", d.Clave, d.Version, est, len(d.States), d.Name)
+		t.row(d.Clave, d.Version, est, len(d.States), d.Name)
 	}
-	return tw.Flush()
+	return t.flush()
 }
 
 type procedureShowCmd struct {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -136,8 +135,7 @@ func (c userListCmd) Run(ctx context.Context, g *Globals) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "USUARIO\tPERFIL\tDEPENDENCIA\tACTIVO\tCORREO\tNOMBRE")
+	t := newTable(os.Stdout, "USUARIO", "PERFIL", "DEPENDENCIA", "ACTIVO", "CORREO", "NOMBRE")
 	for {
 		users, err := account.NewStore(pool).List(ctx, f)
 		if err != nil {
@@ -151,14 +149,14 @@ func (c userListCmd) Run(ctx context.Context, g *Globals) error {
 			if !u.Active {
 				active = "no"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Login, u.Profile.Name(), dep, active, u.Email, u.FullName)
+			t.row(u.Login, u.Profile.Name(), dep, active, u.Email, u.FullName)
 		}
 		if len(users) < f.Limit {
 			break
 		}
 		f.AfterID = users[len(users)-1].ID
 	}
-	return w.Flush()
+	return t.flush()
 }
 
 type userSetProfileCmd struct {

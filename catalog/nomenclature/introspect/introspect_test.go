@@ -2,6 +2,7 @@ package introspect_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -57,35 +58,24 @@ COMMENT ON COLUMN cat.cat_entidad.fecha_alta IS 'Alta del registro.';
 COMMENT ON COLUMN cat.cat_entidad.fecha_modificacion IS 'Última modificación.';
 COMMENT ON COLUMN cat.cat_entidad.activo IS 'Registro vigente.';`
 
-const municipioDDL = `
-CREATE TABLE cat.cat_municipio (
-  id_municipio varchar(5) PRIMARY KEY,
-  id_entidad varchar(2) NOT NULL REFERENCES cat.cat_entidad (id_entidad),
-  clave_municipio varchar(3) NOT NULL CHECK (clave_municipio ~ '^[0-9]{3}$'),
-  nombre varchar(150) NOT NULL,
-  poblacion_total integer,
-  fecha_alta timestamptz NOT NULL DEFAULT now(),
-  fecha_modificacion timestamptz,
-  activo boolean NOT NULL DEFAULT true);
-COMMENT ON TABLE cat.cat_municipio IS 'Municipios de México con su clave geoestadística.';
-COMMENT ON COLUMN cat.cat_municipio.id_municipio IS 'Clave geoestadística completa.';
-COMMENT ON COLUMN cat.cat_municipio.id_entidad IS 'Entidad federativa.';
-COMMENT ON COLUMN cat.cat_municipio.clave_municipio IS 'Clave del municipio en su entidad.';
-COMMENT ON COLUMN cat.cat_municipio.nombre IS 'Nombre oficial.';
-COMMENT ON COLUMN cat.cat_municipio.poblacion_total IS 'Población total, Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_alta IS 'Alta del registro.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_modificacion IS 'Última modificación.';
-COMMENT ON COLUMN cat.cat_municipio.activo IS 'Registro vigente.';`
+// cleanMunicipio is NOMENCLATURE.md's clean example, the corpus's
+// clean-municipio.sql (cat_entidad and cat_municipio).
+func cleanMunicipio(t *testing.T) string {
+	t.Helper()
+	ddl, err := os.ReadFile("../../../testdata/nomenclature/tables/clean-municipio.sql")
+	require.NoError(t, err)
+	return string(ddl)
+}
 
 // NOMENCLATURE.md's clean example, created for real, is clean; Read gives
 // its keys, types and comments.
 func TestCleanLiveTable(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.exec(t, entidadDDL+municipioDDL)
+	b.exec(t, cleanMunicipio(t))
 	tb, err := introspect.Read(b.ctx, b.db, "cat", "cat_municipio")
 	require.NoError(t, err)
-	require.Equal(t, "Municipios de México con su clave geoestadística.", tb.Comment)
+	require.Equal(t, "Municipios de México con su clave geoestadística del INEGI.", tb.Comment)
 	require.Equal(t, []string{"id_municipio"}, tb.PrimaryKey)
 	require.Len(t, tb.Columns, 8)
 	require.Equal(t, "character varying(5)", tb.Columns[0].Type)
@@ -95,8 +85,9 @@ func TestCleanLiveTable(t *testing.T) {
 	require.Nil(t, tb.Columns[6].Default)
 	require.Equal(t, []nomenclature.ForeignKey{{Name: "cat_municipio_id_entidad_fkey", Columns: []string{"id_entidad"},
 		RefSchema: "cat", RefTable: "cat_entidad", RefColumns: []string{"id_entidad"}, RefTypes: []string{"character varying(2)"}}}, tb.ForeignKeys)
-	require.Len(t, tb.Checks, 1)
+	require.Len(t, tb.Checks, 2)
 	require.Equal(t, []string{"clave_municipio"}, tb.Checks[0].Columns)
+	require.Equal(t, []string{"poblacion_total"}, tb.Checks[1].Columns)
 
 	rep := b.rules.CheckTable(tb)
 	require.True(t, rep.Valid, "%+v", rep.Findings)

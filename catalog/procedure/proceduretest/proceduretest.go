@@ -8,6 +8,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -127,41 +130,25 @@ func CheckConnectivity(t testing.TB, eng *procedure.Engine, pool *pgxpool.Pool, 
 // of the formatos' table fields.
 const Table = "cat_municipio"
 
-// catalogDDL is a catalog that follows the DAID nomenclature (the clean
-// live table of testdata/nomenclature).
-const catalogDDL = `
-CREATE TABLE cat.cat_entidad (
-  id_entidad varchar(2) PRIMARY KEY CHECK (id_entidad ~ '^[0-9]{2}$'),
-  nombre varchar(100) NOT NULL,
-  fecha_alta timestamptz NOT NULL DEFAULT now(),
-  fecha_modificacion timestamptz,
-  activo boolean NOT NULL DEFAULT true);
-CREATE TABLE cat.cat_municipio (
-  id_municipio varchar(5) PRIMARY KEY,
-  id_entidad varchar(2) NOT NULL REFERENCES cat.cat_entidad (id_entidad),
-  clave_municipio varchar(3) NOT NULL CHECK (clave_municipio ~ '^[0-9]{3}$'),
-  nombre varchar(150) NOT NULL,
-  poblacion_total integer CHECK (poblacion_total >= 0),
-  fecha_alta timestamptz NOT NULL DEFAULT now(),
-  fecha_modificacion timestamptz,
-  activo boolean NOT NULL DEFAULT true);
-COMMENT ON TABLE cat.cat_municipio IS 'Municipios de México con su clave geoestadística del INEGI.';
-COMMENT ON COLUMN cat.cat_municipio.id_municipio IS 'Clave geoestadística completa.';
-COMMENT ON COLUMN cat.cat_municipio.id_entidad IS 'Entidad federativa.';
-COMMENT ON COLUMN cat.cat_municipio.clave_municipio IS 'Clave del municipio en su entidad.';
-COMMENT ON COLUMN cat.cat_municipio.nombre IS 'Nombre oficial.';
-COMMENT ON COLUMN cat.cat_municipio.poblacion_total IS 'Población total, Censo 2020.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_alta IS 'Alta del registro.';
-COMMENT ON COLUMN cat.cat_municipio.fecha_modificacion IS 'Última modificación.';
-COMMENT ON COLUMN cat.cat_municipio.activo IS 'Registro vigente.';
+// catalogDDL is a catalog that follows the DAID nomenclature — the clean
+// live table of the nomenclature corpus, beside this file's package in the
+// source tree — and its history table.
+func catalogDDL(t testing.TB) string {
+	t.Helper()
+	_, here, _, ok := runtime.Caller(0)
+	require.True(t, ok, "the source file of proceduretest")
+	ddl, err := os.ReadFile(filepath.Join(filepath.Dir(here), "..", "..", "..", "testdata", "nomenclature", "tables", "clean-municipio.sql"))
+	require.NoError(t, err)
+	return string(ddl) + `
 CREATE TABLE hist.cat_municipio (LIKE cat.cat_municipio,
   _v_desde integer NOT NULL, _v_hasta integer NOT NULL, _ausente boolean NOT NULL DEFAULT false);`
+}
 
 // CatalogTable creates cat.cat_municipio (and the cat_entidad it refers
 // to), following the nomenclature, with its history table.
 func CatalogTable(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
-	_, err := pool.Exec(context.Background(), catalogDDL)
+	_, err := pool.Exec(context.Background(), catalogDDL(t))
 	require.NoError(t, err)
 }
 
