@@ -51,11 +51,13 @@ func (c *cells) cell(i int) []byte {
 // copyNull is NULL in COPY text.
 const copyNull = `\N`
 
-// copyEscape says which bytes COPY text needs escaped.
-var copyEscape = [256]bool{'\\': true, '\n': true, '\r': true, '\t': true}
+// copyEscape says which bytes COPY text escapes: those that would end the
+// value, and the other control characters COPY TO writes escaped, so that
+// a value appended here is byte for byte what PostgreSQL writes (a re-load
+// compares the two).
+var copyEscape = [256]bool{'\\': true, '\n': true, '\r': true, '\t': true, '\b': true, '\f': true, '\v': true}
 
-// appendCopyText appends s escaped for COPY text: backslash, newline,
-// carriage return and tab are the bytes that would otherwise end the value.
+// appendCopyText appends s escaped for COPY text (see copyEscape).
 func appendCopyText(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -73,6 +75,12 @@ func appendCopyText(dst []byte, s string) []byte {
 			dst = append(dst, `\r`...)
 		case '\t':
 			dst = append(dst, `\t`...)
+		case '\b':
+			dst = append(dst, `\b`...)
+		case '\f':
+			dst = append(dst, `\f`...)
+		case '\v':
+			dst = append(dst, `\v`...)
 		}
 		start = i + 1
 	}

@@ -1,7 +1,7 @@
 package pipeline
 
 import (
-	"encoding/binary"
+	"bytes"
 	"errors"
 	"hash/maphash"
 	"math"
@@ -64,6 +64,9 @@ func (d *delta) convert(v *validator, rec arrow.RecordBatch, b *batch) (int, err
 		buf := d.buf[:0]
 		keyEnd := 0
 		for f, cell := range d.cells {
+			if f > 0 {
+				buf = append(buf, '\t')
+			}
 			buf = cell(buf, i)
 			if f == p.nKeys-1 {
 				keyEnd = len(buf)
@@ -134,12 +137,9 @@ func (d *delta) claim(v *validator, m int, row int64) bool {
 // keyText is published row m's key as PostgreSQL writes it, fields joined
 // by ", ".
 func (p *published) keyText(m int) string {
-	key := p.key(m)
 	var parts []string
-	for len(key) > 0 {
-		n, w := binary.Uvarint(key[1:])
-		parts = append(parts, string(key[1+w:1+w+int(n)]))
-		key = key[1+w+int(n):]
+	for _, f := range bytes.Split(p.key(m), []byte{'\t'}) {
+		parts = append(parts, string(unescapeCopy(nil, f)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -181,11 +181,11 @@ func takeRows(rec arrow.RecordBatch, sel []int, mem memory.Allocator) (arrow.Rec
 	return out, nil
 }
 
-// cellFunc appends the encoding of a row's cell (see appendValue).
+// cellFunc appends a row's cell in COPY text.
 type cellFunc func(buf []byte, i int) []byte
 
-// cellAppender encodes the cells of arr for column c as PostgreSQL would
-// write the value the validator makes of them, where that is cheap to know:
+// cellAppender writes the cells of arr for column c as PostgreSQL writes
+// the value the validator makes of them, where that is cheap to know:
 // integers and booleans are made canonical (unless a pattern looks at their
 // text), the rest is taken as it is. A cell spelled otherwise than
 // PostgreSQL writes it only looks changed: it is converted and checked, and
@@ -196,62 +196,49 @@ func cellAppender(c *column, arr arrow.Array, missing map[string]bool) cellFunc 
 		canon := c.pattern == nil
 		return func(buf []byte, i int) []byte {
 			if sv.IsNull(i) {
-				return append(buf, 0)
+				return append(buf, copyNull...)
 			}
 			s := sv.Value(i)
 			if (onlyEmpty && s == "") || (!onlyEmpty && missing[s]) {
-				return append(buf, 0)
+				return append(buf, copyNull...)
 			}
 			if canon {
 				switch c.kind {
 				case kInt:
 					if !canonicalInt(s) {
 						if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
-							var tmp [20]byte
-							return appendValue(buf, strconv.AppendInt(tmp[:0], n, 10))
+							return strconv.AppendInt(buf, n, 10)
 						}
 					}
 				case kBool:
 					if t, ok := boolText(s); ok {
-						return appendValue(buf, t)
+						return append(buf, t...)
 					}
 				}
 			}
-			return appendValue(buf, s)
+			return appendCopyText(buf, s)
 		}
 	}
-	tmp := make([]byte, 0, 32)
-	text := func(buf []byte, i int) []byte { return appendValue(buf, arr.ValueStr(i)) }
+	text := func(buf []byte, i int) []byte { return appendCopyText(buf, arr.ValueStr(i)) }
 	switch a := arr.(type) {
 	case *array.Int64:
-		text = func(buf []byte, i int) []byte { return appendValue(buf, strconv.AppendInt(tmp[:0], a.Value(i), 10)) }
+		text = func(buf []byte, i int) []byte { return strconv.AppendInt(buf, a.Value(i), 10) }
 	case *array.Int32:
-		text = func(buf []byte, i int) []byte {
-			return appendValue(buf, strconv.AppendInt(tmp[:0], int64(a.Value(i)), 10))
-		}
+		text = func(buf []byte, i int) []byte { return strconv.AppendInt(buf, int64(a.Value(i)), 10) }
 	case *array.Int16:
-		text = func(buf []byte, i int) []byte {
-			return appendValue(buf, strconv.AppendInt(tmp[:0], int64(a.Value(i)), 10))
-		}
+		text = func(buf []byte, i int) []byte { return strconv.AppendInt(buf, int64(a.Value(i)), 10) }
 	case *array.Boolean:
 		if c.kind == kBool {
-			text = func(buf []byte, i int) []byte {
-				if a.Value(i) {
-					return appendValue(buf, "t")
-				}
-				return appendValue(buf, "f")
-			}
+			text = func(buf []byte, i int) []byte { return appendBool(buf, a.Value(i)) }
 		}
 	case *array.Date32:
 		if c.kind == kDate {
-			text = func(buf []byte, i int) []byte {
-				return appendValue(buf, a.Value(i).ToTime().AppendFormat(tmp[:0], time.DateOnly))
-			}
+			text = func(buf []byte, i int) []byte { return a.Value(i).ToTime().AppendFormat(buf, time.DateOnly) }
 		}
 	}
 	return func(buf []byte, i int) []byte {
 		if arr.IsNull(i) {
-			return append(buf, 0)
+			return append(buf, copyNull...)
 		}
 		return text(buf, i)
 	}

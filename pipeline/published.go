@@ -21,10 +21,10 @@ import (
 
 // published is what a re-load compares its rows with: for every active row
 // of the published version, a hash of its key, a hash of the whole row and
-// the key itself, about 30 bytes a row. Both sides hash the same encoding of
-// the same text (PostgreSQL's output of each value, read with COPY; the
-// source's cells made canonical where that is cheap), so a source row whose
-// hash equals its published row's is that row, valid by construction: it is
+// the key itself, about 30 bytes a row. Both sides hash the row as COPY's
+// text format writes it (PostgreSQL's output of each value; the source's
+// cells made canonical where that is cheap), so a source row whose hash
+// equals its published row's is that row, valid by construction: it is
 // neither converted, checked nor staged.
 type published struct {
 	version int
@@ -34,7 +34,7 @@ type published struct {
 	seed    maphash.Seed
 	rows    []pubRow
 	slots   []uint32 // open addressing on the key hash: index+1 in rows, 0 empty
-	arena   []byte   // each key's encoding, preceded by its length (uvarint)
+	arena   []byte   // each key in COPY text, preceded by its length (uvarint)
 	// unchanged has a bit per row: the load brought it unchanged, so it
 	// stays; every other published key is a candidate for removal.
 	unchanged []uint64
@@ -42,7 +42,7 @@ type published struct {
 
 // pubRow is one published row.
 type pubRow struct {
-	key, row uint64 // hashes of the key's encoding and of the row's
+	key, row uint64 // hashes of the key's COPY text and of the row's
 	at       uint32 // offset of the key in arena
 	first    uint32 // row number of the load's first valid row with this key; 0 none yet
 }
@@ -111,14 +111,24 @@ type pendingPublished struct {
 	err    error
 }
 
-// readPublished starts reading the published rows of c.
+// readPublished starts reading the published rows of c. Its connection is
+// taken before it returns: the load's COPY, which waits for the published
+// rows, takes its own after, so loads that share a pool never wait on each
+// other for one.
 func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, cols []*column) *pendingPublished {
 	ctx, cancel := context.WithCancel(ctx)
 	pp := &pendingPublished{done: make(chan struct{}), cancel: cancel}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		pp.err = fmt.Errorf("lectura de las filas publicadas: %w", err)
+		close(pp.done)
+		return pp
+	}
 	go func() {
 		defer close(pp.done)
+		defer conn.Release()
 		p := newPublished(c, cols)
-		if err := p.read(ctx, pool, c); err != nil {
+		if err := p.read(ctx, conn, c); err != nil {
 			pp.err = fmt.Errorf("lectura de las filas publicadas: %w", err)
 			return
 		}
@@ -141,12 +151,7 @@ func (pp *pendingPublished) stop() {
 
 // read fills p from the live table, in one snapshot with the version
 // number.
-func (p *published) read(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog) error {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Release()
+func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Catalog) error {
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
@@ -209,38 +214,28 @@ func (w *copyLines) Write(data []byte) (int, error) {
 	return n, nil
 }
 
-// add records one line of COPY text output: the fields in p.order.
+// add records one line of COPY text output: the fields in p.order. The
+// line is hashed as it is; the source's rows are written the same way.
 func (p *published) add(line []byte) error {
-	var buf, field []byte
-	keyEnd := 0
-	for f := 0; f < len(p.order); f++ {
-		i := bytes.IndexByte(line, '\t')
-		cell := line
-		if i >= 0 {
-			cell, line = line[:i], line[i+1:]
-		} else if f != len(p.order)-1 {
-			return fmt.Errorf("COPY row with %d fields, want %d", f+1, len(p.order))
+	keyEnd := len(line)
+	for f, at := 0, 0; f < p.nKeys; f++ {
+		i := bytes.IndexByte(line[at:], '\t')
+		if i < 0 {
+			if f != p.nKeys-1 {
+				return fmt.Errorf("COPY row with %d fields, want at least %d", f+1, p.nKeys)
+			}
+			break
 		}
-		switch {
-		case len(cell) == 2 && cell[0] == '\\' && cell[1] == 'N':
-			buf = append(buf, 0)
-		case bytes.IndexByte(cell, '\\') >= 0:
-			field = unescapeCopy(field[:0], cell)
-			buf = appendValue(buf, field)
-		default:
-			buf = appendValue(buf, cell)
-		}
-		if f == p.nKeys-1 {
-			keyEnd = len(buf)
-		}
+		keyEnd, at = at+i, at+i+1
 	}
+	key := line[:keyEnd]
 	at := len(p.arena)
-	p.arena = binary.AppendUvarint(p.arena, uint64(keyEnd))
-	p.arena = append(p.arena, buf[:keyEnd]...)
+	p.arena = binary.AppendUvarint(p.arena, uint64(len(key)))
+	p.arena = append(p.arena, key...)
 	if len(p.arena) > math.MaxUint32 {
 		return fmt.Errorf("the published keys take more than 4 GB")
 	}
-	p.rows = append(p.rows, pubRow{key: maphash.Bytes(p.seed, buf[:keyEnd]), row: maphash.Bytes(p.seed, buf), at: uint32(at)})
+	p.rows = append(p.rows, pubRow{key: maphash.Bytes(p.seed, key), row: maphash.Bytes(p.seed, line), at: uint32(at)})
 	return nil
 }
 
@@ -274,14 +269,6 @@ func unescapeCopy(dst, s []byte) []byte {
 	return dst
 }
 
-// appendValue appends a non-null field to a row's encoding: 1, its length,
-// its bytes; a null is a single 0.
-func appendValue[T string | []byte](buf []byte, v T) []byte {
-	buf = append(buf, 1)
-	buf = binary.AppendUvarint(buf, uint64(len(v)))
-	return append(buf, v...)
-}
-
 // index builds the hash table over the keys (load factor at most 2/3).
 func (p *published) index() {
 	size := 1 << bits.Len(uint(len(p.rows)+len(p.rows)/2))
@@ -298,7 +285,7 @@ func (p *published) index() {
 	p.unchanged = make([]uint64, (len(p.rows)+63)/64)
 }
 
-// key is the encoding of published row i's key.
+// key is published row i's key in COPY text.
 func (p *published) key(i int) []byte {
 	at := p.rows[i].at
 	n, w := binary.Uvarint(p.arena[at:])
@@ -306,7 +293,7 @@ func (p *published) key(i int) []byte {
 	return p.arena[start : start+int(n)]
 }
 
-// lookup finds the published row with this key encoding; -1 when none.
+// lookup finds the published row with this key (COPY text); -1 when none.
 func (p *published) lookup(key []byte, h uint64) int {
 	mask := uint64(len(p.slots) - 1)
 	for s := h & mask; ; s = (s + 1) & mask {
@@ -339,15 +326,7 @@ func (r *removedReader) Read(out []byte) (int, error) {
 		if r.p.unchanged[i/64]&(1<<(i%64)) != 0 {
 			continue
 		}
-		key := r.p.key(i)
-		for f := 0; len(key) > 0; f++ {
-			n, w := binary.Uvarint(key[1:])
-			if f > 0 {
-				r.buf = append(r.buf, '\t')
-			}
-			r.buf = appendCopyText(r.buf, string(key[1+w:1+w+int(n)]))
-			key = key[1+w+int(n):]
-		}
+		r.buf = append(r.buf, r.p.key(i)...)
 		r.buf = append(r.buf, '\n')
 	}
 	if len(r.buf) == 0 {

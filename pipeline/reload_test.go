@@ -35,7 +35,7 @@ func localidades(n int, edit func(i int, r []string) bool) string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"id_localidad", "nombre", "poblacion", "urbana", "alta", "superficie"})
-	names := []string{"León", "con\ttabulador", "dos\nlíneas", `barra \ invertida`, "comillas \"dobles\", y coma", ""}
+	names := []string{"León", "con\ttabulador", "dos\nlíneas", `barra \ invertida`, "comillas \"dobles\", y coma", "", "control \b\f\v"}
 	for i := range n {
 		r := []string{fmt.Sprintf("%04d", i+1), names[i%len(names)], fmt.Sprint(i * 10), []string{"true", "false"}[i%2],
 			fmt.Sprintf("2020-01-%02d", 1+i%28), fmt.Sprintf("%d.%02d", i, i%100)}
