@@ -28,6 +28,10 @@ type Loader struct {
 	// ProgressEvery is how often a running load writes its progress to its
 	// run (1 s when 0).
 	ProgressEvery time.Duration
+	// LockWait is how long a load waits for another load of the same
+	// catalog to end before it fails as busy (DefaultLockWait when 0;
+	// no wait when negative).
+	LockWait time.Duration
 }
 
 // Request is one load of one catalog.
@@ -112,6 +116,20 @@ func (l *Loader) Run(ctx context.Context, req Request) (*Run, error) {
 	o := ld.run(ctx)
 	ld.finish(ctx, o)
 	return GetRun(context.WithoutCancel(ctx), l.Pool, runID)
+}
+
+// DefaultLockWait is how long a load waits, by default, for the catalog's
+// previous load to release it.
+const DefaultLockWait = 3 * time.Second
+
+func (l *Loader) lockWait() time.Duration {
+	switch {
+	case l.LockWait < 0:
+		return 0
+	case l.LockWait == 0:
+		return DefaultLockWait
+	}
+	return l.LockWait
 }
 
 // MinRowLimit is the least default row limit of a load (see MaxRows).
@@ -256,7 +274,7 @@ func (ld *load) reject(code, msg string) outcome {
 // run does the load; it returns how the run ends.
 func (ld *load) run(ctx context.Context) outcome {
 	c := ld.req.Catalog
-	unlock, ok, err := lockCatalog(ctx, ld.Pool, c.ID)
+	unlock, ok, err := lockCatalog(ctx, ld.Pool, c.ID, ld.lockWait())
 	if err != nil {
 		return ld.fail(CodeDatabase, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -187,8 +188,9 @@ func TestLoadHeaderMismatchAndEmpty(t *testing.T) {
 func TestLoadsOfOneCatalogNeverOverlap(t *testing.T) {
 	t.Parallel()
 	b := setupLoad(t)
+	b.loader.LockWait = 50 * time.Millisecond
 	c := b.create(t, entidadCatalog, false)
-	unlock, ok, err := lockCatalog(b.ctx, b.pool, c.ID)
+	unlock, ok, err := lockCatalog(b.ctx, b.pool, c.ID, 0)
 	require.NoError(t, err)
 	require.True(t, ok)
 	defer unlock()
@@ -196,6 +198,30 @@ func TestLoadsOfOneCatalogNeverOverlap(t *testing.T) {
 	require.Equal(t, Failed, run.State)
 	require.Equal(t, CodeBusy, run.ErrorCode)
 	require.Contains(t, run.Error, "ya hay una carga en curso")
+}
+
+// A load started the moment the previous one reads as finished waits the
+// instant that one needs to release the catalog, instead of failing busy.
+func TestLoadWaitsForThePreviousLoadToRelease(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.loader.LockWait = time.Minute
+	c := b.create(t, entidadCatalog, false)
+	unlock, ok, err := lockCatalog(b.ctx, b.pool, c.ID, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	done := make(chan *Run, 1)
+	go func() { done <- b.load(t, "entidad", entidades, 10) }()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := b.pool.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
+			WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid)`, lockKey, c.ID).Scan(&waiting)
+		return err == nil && waiting
+	}, 30*time.Second, 10*time.Millisecond, "the load never waited for the lock")
+	unlock()
+	run := <-done
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.Equal(t, "(01);(11);(14)", b.live(t, "cat_entidad", "id_entidad"))
 }
 
 func TestFirstLoadWithRepeatedKeySaysWhere(t *testing.T) {

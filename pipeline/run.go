@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
@@ -263,9 +265,9 @@ const lockKey int32 = 0x676f6264
 
 // lockCatalog takes the catalog's load lock on a connection of its own, held
 // for the whole run, so that runs of one catalog never overlap, and a crash
-// (which ends the session) releases it. ok is false when another run holds
-// it.
-func lockCatalog(ctx context.Context, pool *pgxpool.Pool, catalogID int64) (unlock func(), ok bool, err error) {
+// (which ends the session) releases it. When another run holds it, lockCatalog
+// waits for it up to wait, then answers ok = false.
+func lockCatalog(ctx context.Context, pool *pgxpool.Pool, catalogID int64, wait time.Duration) (unlock func(), ok bool, err error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("pipeline: lock catalog %d: %w", catalogID, err)
@@ -273,6 +275,13 @@ func lockCatalog(ctx context.Context, pool *pgxpool.Pool, catalogID int64) (unlo
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", lockKey, int32(catalogID)).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, false, fmt.Errorf("pipeline: lock catalog %d: %w", catalogID, err)
+	}
+	if !ok && wait > 0 {
+		ok, err = waitLock(ctx, conn, catalogID, wait)
+		if err != nil {
+			conn.Release()
+			return nil, false, err
+		}
 	}
 	if !ok {
 		conn.Release()
@@ -321,7 +330,7 @@ func RecoverRuns(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	}
 	n := 0
 	for _, o := range open {
-		unlock, ok, err := lockCatalog(ctx, pool, o.catalog)
+		unlock, ok, err := lockCatalog(ctx, pool, o.catalog, 0)
 		if err != nil {
 			return n, err
 		}
@@ -341,4 +350,31 @@ func RecoverRuns(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		n += int(tag.RowsAffected())
 	}
 	return n, nil
+}
+
+// waitLock waits up to wait for the catalog's load lock on conn. A run reads
+// as finished from its publication's commit on, a moment before its lock is
+// released: a caller that starts the next load as soon as it sees the last
+// one finished must find the catalog free, not busy.
+func waitLock(ctx context.Context, conn *pgxpool.Conn, catalogID int64, wait time.Duration) (bool, error) {
+	timeout := strconv.FormatInt(max(wait.Milliseconds(), 1), 10)
+	if _, err := conn.Exec(ctx, "SELECT set_config('lock_timeout', $1, false)", timeout); err != nil {
+		return false, fmt.Errorf("pipeline: lock catalog %d: %w", catalogID, err)
+	}
+	_, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, $2)", lockKey, int32(catalogID))
+	var pgErr *pgconn.PgError
+	locked := err == nil
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+		err = nil
+	}
+	if _, resetErr := conn.Exec(ctx, "RESET lock_timeout"); resetErr != nil && err == nil {
+		err = resetErr
+	}
+	if err != nil {
+		if locked {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, $2)", lockKey, int32(catalogID))
+		}
+		return false, fmt.Errorf("pipeline: lock catalog %d: %w", catalogID, err)
+	}
+	return locked, nil
 }

@@ -59,11 +59,11 @@ func TestRecoverRunsSparesLiveRuns(t *testing.T) {
 	live, err := CreateRun(ctx, pool, NewRun{CatalogID: 2, CatalogClave: "b"})
 	require.NoError(t, err)
 	require.NoError(t, startRun(ctx, pool, live.ID))
-	unlock, ok, err := lockCatalog(ctx, pool, 2)
+	unlock, ok, err := lockCatalog(ctx, pool, 2, 0)
 	require.NoError(t, err)
 	require.True(t, ok)
 
-	_, busy, err := lockCatalog(ctx, pool, 2)
+	_, busy, err := lockCatalog(ctx, pool, 2, 0)
 	require.NoError(t, err)
 	require.False(t, busy, "runs of one catalog never overlap")
 
