@@ -115,7 +115,7 @@ func benchLoad(b *testing.B) {
 	tPgloader, pgloaderErr := runPgloader(url, first)
 
 	// 2. Re-load with 1% of the rows changed.
-	tReload, _ := ingest("bench-csv", srv.URL+"/cambios.csv")
+	tReload, rssReload := ingest("bench-csv", srv.URL+"/cambios.csv")
 
 	// 3. A PostgreSQL table into a new catalog, against psql | psql.
 	tPG, _ := ingest(create("cat_bench_pg"), url, "--table", "public.bench_copy")
@@ -147,7 +147,8 @@ func benchLoad(b *testing.B) {
 		fmt.Fprintf(&out, ", %s con %s filas", mb(rssLarge), thousandsBench(int64(large)))
 	}
 	fmt.Fprintf(&out, " (meta < 300 MB e igual)\n")
-	fmt.Fprintf(&out, "  recarga con 1%% de filas cambiadas:       %.1f s = %.0f%% de la primera carga (meta ≤ 40%%)\n", tReload.Seconds(), 100*tReload.Seconds()/tLoad.Seconds())
+	fmt.Fprintf(&out, "  recarga con 1%% de filas cambiadas:       %.1f s = %.0f%% de la primera carga (meta ≤ 40%%); memoria máxima %s\n",
+		tReload.Seconds(), 100*tReload.Seconds()/tLoad.Seconds(), mb(rssReload))
 	fmt.Fprintf(&out, "  tabla PostgreSQL → catálogo nuevo:       gobdatos %.1f s; psql \\copy | psql \\copy %.1f s → %s (meta ≥ 60%%)\n", tPG.Seconds(), tPipe.Seconds(), pct(tPipe, tPG))
 	fmt.Fprintf(&out, "  detalle de gobdatos:\n%s\n", strings.Join(notes, "\n"))
 	fmt.Print(out.String())
