@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 )
 
@@ -64,6 +65,11 @@ func columnsOf(res *tableschema.Resource, types *pgtype.Map) ([]*column, error) 
 	}
 	cols := make([]*column, 0, len(res.Schema.Fields))
 	for i, f := range res.Schema.Fields {
+		if catalog.IsControlColumn(f.Name) {
+			// A definition may list the control columns (NOM-C07); they
+			// are the platform's, as in the table's DDL, never the source's.
+			continue
+		}
 		c, err := newColumn(f, i+1, pk[f.Name], types)
 		if err != nil {
 			return nil, fmt.Errorf("campo «%s»: %w", f.Name, err)

@@ -274,3 +274,31 @@ func TestLoadWrongEncodingFails(t *testing.T) {
 	require.Equal(t, Succeeded, ok.State, ok.Error)
 	require.Equal(t, "(01,Aguascalientes);(16,Michoacán)", b.live(t, "cat_entidad", "id_entidad, nombre"))
 }
+
+// A definition may list the control columns (NOM-C07): on every path they
+// stay the platform's, and a source that brings one is told so.
+func TestControlColumnsStayThePlatforms(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	b.create(t, `{"name": "cat_entidad", "title": "Entidades federativas", "description": "Entidades federativas de México.",
+ "schema": {"fields": [
+   {"name": "id_entidad", "type": "string", "description": "Clave INEGI de la entidad.", "constraints": {"required": true, "maxLength": 2, "pattern": "[0-9]{2}"}},
+   {"name": "nombre", "type": "string", "description": "Nombre oficial.", "constraints": {"required": true, "maxLength": 100}},
+   {"name": "activo", "type": "boolean", "description": "Indica si el registro está vigente.", "constraints": {"required": true}}
+ ], "primaryKey": "id_entidad"}}`, false)
+
+	run := b.load(t, "entidad", "id_entidad,nombre,activo\n01,Aguascalientes,false\n11,Guanajuato,true\n", 10)
+	require.Equal(t, Rejected, run.State, run.Error)
+	require.Len(t, run.Report.Errors, 1)
+	require.Equal(t, ErrExtraLbl, run.Report.Errors[0].Type)
+	require.Contains(t, run.Report.Errors[0].Message, "la columna «activo» (posición 3) es una columna de control")
+	require.Equal(t, "", b.live(t, "cat_entidad", "id_entidad"))
+
+	run = b.load(t, "entidad", entidades, 10) // first load, straight into the live table
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.Equal(t, "(01);(11);(14)", b.live(t, "cat_entidad", "id_entidad"))
+
+	run = b.load(t, "entidad", "id_entidad,nombre\n01,Aguascalientes\n11,Guanajuato de Allende\n", 10) // a re-load
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.Equal(t, `(01,Aguascalientes);(11,"Guanajuato de Allende")`, b.live(t, "cat_entidad", "id_entidad, nombre"))
+}

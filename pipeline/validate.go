@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/dgtit-gto/gobdatos/catalog"
 )
 
 // validator converts and checks the record batches of one load.
@@ -51,7 +53,13 @@ func bindColumns(cols []*column, schema *arrow.Schema) ([]int, []ReportError) {
 		used[i] = true
 	}
 	for i, f := range schema.Fields() {
-		if !used[i] {
+		switch {
+		case used[i]:
+		case catalog.IsControlColumn(normalizeLabel(f.Name)):
+			errs = append(errs, ReportError{Type: ErrExtraLbl, FieldName: f.Name, FieldNumber: i + 1, Cell: f.Name,
+				Message: fmt.Sprintf("la columna «%s» (posición %d) es una columna de control que la plataforma lleva en cada tabla (%s, %s, %s): no se carga desde el origen; quítela del archivo",
+					f.Name, i+1, catalog.ColActivo, catalog.ColFechaAlta, catalog.ColFechaModificacion)})
+		default:
 			errs = append(errs, ReportError{Type: ErrExtraLbl, FieldName: f.Name, FieldNumber: i + 1, Cell: f.Name,
 				Message: fmt.Sprintf("la columna «%s» (posición %d) no está en la definición del catálogo", f.Name, i+1)})
 		}
