@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +179,12 @@ func showProcedure(w io.Writer, d *procedure.Definition) {
 			extra += " requiere " + strings.Join(t.Requires, ", ")
 		}
 		fmt.Fprintf(w, "  %s → %s: %s (%s) [%s]%s\n", strings.Join(t.From, "|"), t.To, t.Action, t.Label, strings.Join(t.Roles, ", "), extra)
+		for _, ck := range t.Checks {
+			fmt.Fprintf(w, "      verifica %s(%s)\n", ck.Check, ck.Field)
+		}
+		for _, ef := range t.Effects {
+			fmt.Fprintf(w, "      hace %s%s\n", ef.Effect, effectArgs(ef))
+		}
 	}
 	fmt.Fprintln(w, "\nFormatos:")
 	for _, f := range d.Forms {
@@ -188,6 +196,22 @@ func showProcedure(w io.Writer, d *procedure.Definition) {
 	for _, n := range d.Notes {
 		fmt.Fprintf(w, "\nNota: %s\n", n)
 	}
+}
+
+// effectArgs is what an effect acts on, as the definition says it.
+func effectArgs(ef procedure.EffectRef) string {
+	var args []string
+	if ef.Field != "" {
+		args = append(args, ef.Field)
+	}
+	for _, k := range slices.Sorted(maps.Keys(ef.With)) {
+		args = append(args, k+"="+ef.With[k])
+	}
+	out := "(" + strings.Join(args, ", ") + ")"
+	if len(ef.When) > 0 {
+		out += " si es " + strings.Join(ef.When, " o ")
+	}
+	return out
 }
 
 type procedureDiagramCmd struct {

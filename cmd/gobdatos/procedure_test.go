@@ -53,3 +53,18 @@ func TestServeRefusesBadProcedure(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	require.Contains(t, string(out), "class accesos current")
 }
+
+// show lists what each action checks and does on the platform, as the
+// definition says it.
+func TestProcedureShowListsChecksAndEffects(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(binary, "procedure", "show", "ADC-1.3").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, want := range []string{
+		"      hace acceso_entidad(f5.tipo_acceso, rol=f5.usuario_bd, tablas=f5.tablas) si es Rol en Datosigto\n",
+		"      verifica tabla_en_cat(f2.catalogo)\n",
+		"      hace instructivo()\n",
+	} {
+		require.Contains(t, string(out), want)
+	}
+}
