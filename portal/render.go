@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed all:templates static
@@ -26,6 +28,7 @@ type pages struct {
 // funcs are the helpers every template may call.
 func templateFuncs() template.FuncMap {
 	loc := mexicoCity()
+	esMX := message.NewPrinter(language.MustParse("es-MX"))
 	return template.FuncMap{
 		"fecha": func(t time.Time) string {
 			if t.IsZero() {
@@ -33,7 +36,8 @@ func templateFuncs() template.FuncMap {
 			}
 			return t.In(loc).Format("02/01/2006 15:04")
 		},
-		"miles": formatThousands,
+		// miles writes an integer the way es-MX reads it: 1,234,567.
+		"miles": func(n int64) string { return esMX.Sprint(n) },
 		"lower": strings.ToLower,
 	}
 }
@@ -129,22 +133,4 @@ func mexicoCity() *time.Location {
 		return time.FixedZone("CST", -6*3600)
 	}
 	return loc
-}
-
-// formatThousands writes an integer the way es-MX reads it: 1,234,567.
-func formatThousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

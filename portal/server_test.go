@@ -217,8 +217,9 @@ func TestGracefulShutdown(t *testing.T) {
 
 func TestFormatThousands(t *testing.T) {
 	t.Parallel()
+	miles := templateFuncs()["miles"].(func(int64) string)
 	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -2500: "-2,500"} {
-		require.Equal(t, want, formatThousands(in))
+		require.Equal(t, want, miles(in))
 	}
 }
 
