@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"errors"
-	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
@@ -24,17 +23,29 @@ type delta struct {
 	p       *published
 	key     keySet
 	mem     memory.Allocator
+	// spill collects the digest of what the load publishes; nil when the
+	// catalog keeps none.
+	spill    *digestSpill
+	newSpill func(digestKey) *digestSpill
+	next     int // the published row after the last one found
 
-	cells []cellFunc // per batch, in p.order
-	buf   []byte
-	match []int // per row, its published row; -1 none
-	same  []bool
-	sel   []int   // the rows to convert
-	rows  []int64 // the batch's row numbers before selection
+	cells   []cellFunc // per batch, in the definition's order
+	buf     []byte
+	keyBuf  []byte
+	match   []int // per row, its published row; -1 none
+	same    []bool
+	hashes  []uint64 // per row, its hash
+	keys    []byte   // per row, its key (keyEnds)
+	keyEnds []int
+	sel     []int   // the rows to convert
+	rows    []int64 // the batch's row numbers before selection
 }
 
-func newDelta(pending *pendingPublished, key keySet) *delta {
-	return &delta{pending: pending, key: key, mem: memory.DefaultAllocator}
+// newDelta compares with the published rows pending; newSpill, when the
+// catalog keeps a digest, starts collecting it under the published rows'
+// hash key.
+func newDelta(pending *pendingPublished, key keySet, newSpill func(digestKey) *digestSpill) *delta {
+	return &delta{pending: pending, key: key, mem: memory.DefaultAllocator, newSpill: newSpill}
 }
 
 var errTooManyRowsForDelta = errors.New("la carga pasa de 4,294,967,295 filas")
@@ -49,6 +60,9 @@ func (d *delta) convert(v *validator, rec arrow.RecordBatch, b *batch) (int, err
 			return 0, err
 		}
 		d.p = p
+		if d.newSpill != nil {
+			d.spill = d.newSpill(p.hkey)
+		}
 	}
 	p := d.p
 	n := int(rec.NumRows())
@@ -56,26 +70,51 @@ func (d *delta) convert(v *validator, rec arrow.RecordBatch, b *batch) (int, err
 		return 0, errTooManyRowsForDelta
 	}
 	d.cells = d.cells[:0]
-	for _, j := range p.order {
-		d.cells = append(d.cells, cellAppender(v.cols[j], rec.Column(v.src[j]), v.missing))
+	for j, c := range v.cols {
+		d.cells = append(d.cells, cellAppender(c, rec.Column(v.src[j]), v.missing))
 	}
-	d.match, d.same, d.sel = d.match[:0], d.same[:0], d.sel[:0]
+	d.match, d.same, d.sel, d.hashes = d.match[:0], d.same[:0], d.sel[:0], d.hashes[:0]
+	d.keys, d.keyEnds = d.keys[:0], d.keyEnds[:0]
+	single := len(p.keyPos) == 1
 	for i := range n {
 		buf := d.buf[:0]
-		keyEnd := 0
+		d.keyBuf = d.keyBuf[:0]
+		var key []byte
 		for f, cell := range d.cells {
 			if f > 0 {
 				buf = append(buf, '\t')
 			}
+			start := len(buf)
 			buf = cell(buf, i)
-			if f == p.nKeys-1 {
-				keyEnd = len(buf)
+			for k, pos := range p.keyPos {
+				if pos != f {
+					continue
+				}
+				if single {
+					key = buf[start:]
+				} else {
+					if k > 0 {
+						d.keyBuf = append(d.keyBuf, '\t')
+					}
+					d.keyBuf = append(d.keyBuf, buf[start:]...)
+				}
 			}
 		}
+		if !single {
+			key = d.keyBuf
+		}
 		d.buf = buf
-		m := p.lookup(buf[:keyEnd], maphash.Bytes(p.seed, buf[:keyEnd]))
-		same := m >= 0 && p.rows[m].row == maphash.Bytes(p.seed, buf)
-		d.match, d.same = append(d.match, m), append(d.same, same)
+		m := p.find(key, d.next)
+		if m >= 0 {
+			d.next = m + 1
+		}
+		h := p.hkey.sum(buf)
+		same := m >= 0 && p.rowHash(m) == h
+		d.match, d.same, d.hashes = append(d.match, m), append(d.same, same), append(d.hashes, h)
+		if d.spill != nil {
+			d.keys = append(d.keys, key...)
+			d.keyEnds = append(d.keyEnds, len(d.keys))
+		}
 		if !same {
 			d.sel = append(d.sel, i)
 		}
@@ -104,20 +143,28 @@ func (d *delta) convert(v *validator, rec arrow.RecordBatch, b *batch) (int, err
 	j := 0
 	for i := range n {
 		m := d.match[i]
+		ok := true
 		if !d.same[i] {
-			ok := b.ok[j]
+			ok = b.ok[j]
 			if m >= 0 && ok && !d.claim(v, m, d.rows[i]) {
 				b.ok[j] = false
+				ok = false
 				bad++
 			}
 			j++
-			continue
-		}
-		if !d.claim(v, m, d.rows[i]) {
+		} else if !d.claim(v, m, d.rows[i]) {
+			ok = false
 			bad++
-			continue
+		} else {
+			p.unchanged[m/64] |= 1 << (m % 64)
 		}
-		p.unchanged[m/64] |= 1 << (m % 64)
+		if ok && d.spill != nil {
+			start := 0
+			if i > 0 {
+				start = d.keyEnds[i-1]
+			}
+			d.spill.add(d.keys[start:d.keyEnds[i]], d.hashes[i])
+		}
 	}
 	return bad, nil
 }

@@ -177,6 +177,9 @@ type load struct {
 	published *outcome
 	// pub, in a re-load, is the published rows the load compares with.
 	pub *pendingPublished
+	// digest, when the catalog keeps one, is how the load reads and
+	// stores it.
+	digest *digestPlan
 }
 
 func (ld *load) logger() *slog.Logger {
@@ -296,19 +299,28 @@ func (ld *load) run(ctx context.Context) outcome {
 	if err != nil {
 		return ld.fail(CodeDefinition, fmt.Errorf("la definición del catálogo «%s» no se puede cargar: %w", c.Clave, err))
 	}
+	if !ld.req.DryRun && deltaApplies(c.Resource, cols) {
+		ld.digest = ld.planDigest(ctx)
+	}
+	defer ld.dropSpill()
 	if c.CurrentVersion == 0 && !ld.req.DryRun {
 		o, fallback := ld.direct(ctx, cols)
 		if !fallback {
 			return o
 		}
 		// Read again through staging, where every check can say where.
+		ld.dropSpill()
 		ld.mu.Lock()
 		ld.errs, ld.src, ld.stream = newCollector(ld.MaxErrors), nil, nil
 		ld.mu.Unlock()
 	}
 	if c.CurrentVersion > 0 && !ld.req.DryRun && deltaApplies(c.Resource, cols) {
 		// A re-load stages only the rows that are new or changed.
-		ld.pub = readPublished(ctx, ld.Pool, c, cols)
+		var plan digestPlan
+		if ld.digest != nil {
+			plan = *ld.digest
+		}
+		ld.pub = readPublished(ctx, ld.Pool, c, cols, plan)
 		defer ld.pub.stop()
 	}
 	st := &staging{name: stagingName(ld.runID), cols: cols}
@@ -400,6 +412,7 @@ func (ld *load) direct(ctx context.Context, cols []*column) (o outcome, fallback
 	}
 	n := v.Number
 	o = outcome{state: Succeeded, version: &n, added: v.Added}
+	ld.storeDigest(ctx, tx, n)
 	if err := ld.record(ctx, tx, o); err != nil {
 		return ld.fail(CodeDatabase, err), false
 	}
@@ -442,8 +455,15 @@ func (ld *load) copyRows(ctx context.Context, cols []*column, copy func(*rowSour
 	}
 	v := &validator{cols: cols, src: src, missing: missingValues(ld.req.Catalog), errs: ld.errs, rowBase: base}
 	rs := newRowSource(ctx, stream, v, ld.req.MaxRows)
-	if ld.pub != nil {
-		rs.delta = newDelta(ld.pub, keySets(ld.req.Catalog.Resource)[0])
+	var newSpill func(digestKey) *digestSpill
+	if ld.digest != nil {
+		newSpill = func(key digestKey) *digestSpill { return newDigestSpill(ctx, ld.Pool, ld.req.Catalog.ID, key) }
+	}
+	switch {
+	case ld.pub != nil:
+		rs.delta = newDelta(ld.pub, keySets(ld.req.Catalog.Resource)[0], newSpill)
+	case newSpill != nil:
+		rs.spill, rs.keyPos = newSpill(newDigestKey()), keyPositions(ld.req.Catalog.Resource, cols)
 	}
 	ld.mu.Lock()
 	ld.src, ld.stream = rs, stream
@@ -541,6 +561,7 @@ func (ld *load) publish(ctx context.Context, st *staging) outcome {
 		if v.Unchanged {
 			o.code = "unchanged"
 		}
+		ld.storeDigest(ctx, tx, n)
 		return ld.record(ctx, tx, o)
 	})
 	if err != nil {
@@ -566,6 +587,49 @@ func (ld *load) publishStaged(ctx context.Context, tx pgx.Tx, st *staging) (cata
 		return catalog.Version{}, err
 	}
 	return catalog.PublishDelta(ctx, tx, c, staged, removed, p.version, ld.req.Actor, &ld.runID)
+}
+
+// planDigest prepares the catalog's digest for this load; nil (and the
+// load goes on without one) when it cannot.
+func (ld *load) planDigest(ctx context.Context) *digestPlan {
+	c := ld.req.Catalog
+	shape, err := digestShape(c.Resource)
+	if err == nil {
+		var plan digestPlan
+		if plan, err = prepareDigest(ctx, ld.Pool, c, shape); err == nil {
+			return &plan
+		}
+	}
+	ld.logger().Warn("load: the catalog's digest is not used", "catalog", c.Clave, "err", err)
+	return nil
+}
+
+// storeDigest stores, in the publication's transaction, the digest of the
+// rows the load published as version's. A load with errors stores none.
+// Failing to store it does not fail the load: the next one reads the
+// live rows.
+func (ld *load) storeDigest(ctx context.Context, tx pgx.Tx, version int) {
+	if ld.digest == nil || ld.src == nil || ld.errs.count() > 0 {
+		return
+	}
+	spill := ld.src.digest()
+	if spill == nil {
+		return
+	}
+	if _, err := spill.store(ctx, tx, *ld.digest, version); err != nil {
+		ld.logger().Warn("load: the catalog's digest was not stored", "catalog", ld.req.Catalog.Clave, "err", err)
+	}
+}
+
+// dropSpill stops collecting the digest and, unless it was stored,
+// removes what was written of it.
+func (ld *load) dropSpill() {
+	ld.mu.Lock()
+	src := ld.src
+	ld.mu.Unlock()
+	if src != nil {
+		src.digest().close()
+	}
 }
 
 // record writes the run's end on db (the publication's transaction, or the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -17,34 +18,41 @@ import (
 	"github.com/dgtit-gto/gobdatos/catalog"
 	"github.com/dgtit-gto/gobdatos/catalog/tableschema"
 	"github.com/dgtit-gto/gobdatos/migrations/pgdb"
+	"github.com/dgtit-gto/gobdatos/pipeline/offheap"
 )
 
 // published is what a re-load compares its rows with: for every active row
-// of the published version, a hash of its key, a hash of the whole row and
-// the key itself, about 30 bytes a row. Both sides hash the row as COPY's
-// text format writes it (PostgreSQL's output of each value; the source's
-// cells made canonical where that is cheap), so a source row whose hash
-// equals its published row's is that row, valid by construction: it is
-// neither converted, checked nor staged.
+// of the published version, its key in COPY text and a hash of the row
+// (see digest.go), read from the catalog's digest or, when it has none
+// usable, from the live rows. A source row whose hash equals its published
+// row's is that row, valid by construction: it is neither converted,
+// checked nor staged.
+//
+// The index lives outside the Go heap (package offheap): about 16 bytes a
+// row plus the keys, which at millions of rows would otherwise double under
+// the collector's pacing.
 type published struct {
 	version int
 	cols    []*column
-	order   []int // positions in cols: the key's columns, then the others
-	nKeys   int
+	keyPos  []int // positions in cols of the key's columns, in key order
 	seed    maphash.Seed
-	rows    []pubRow
-	slots   []uint32 // open addressing on the key hash: index+1 in rows, 0 empty
-	arena   []byte   // each key in COPY text, preceded by its length (uvarint)
+	hkey    digestKey
+	// fromDigest says the rows came from the digest, not the live table.
+	fromDigest bool
+	rows       []pubRow // offheap
+	slots      []uint32 // offheap; open addressing on the key hash: index+1 in rows, 0 empty
+	arena      []byte   // offheap; the rows' digest entries (appendDigestEntry)
 	// unchanged has a bit per row: the load brought it unchanged, so it
 	// stays; every other published key is a candidate for removal.
 	unchanged []uint64
+	scratch   []byte
 }
 
 // pubRow is one published row.
 type pubRow struct {
-	key, row uint64 // hashes of the key's COPY text and of the row's
-	at       uint32 // offset of the key in arena
-	first    uint32 // row number of the load's first valid row with this key; 0 none yet
+	key   uint32 // the low bits of the key's hash
+	at    uint32 // offset of the row's entry in arena
+	first uint32 // row number of the load's first valid row with this key; 0 none yet
 }
 
 // deltaApplies says whether a re-load of the catalog can compare rows with
@@ -77,29 +85,29 @@ func deltaApplies(res *tableschema.Resource, cols []*column) bool {
 }
 
 func newPublished(c *catalog.Catalog, cols []*column) *published {
-	p := &published{cols: cols, seed: maphash.MakeSeed(), nKeys: len(c.Resource.Schema.PrimaryKey)}
-	for _, k := range c.Resource.Schema.PrimaryKey {
+	return &published{cols: cols, seed: maphash.MakeSeed(), keyPos: keyPositions(c.Resource, cols)}
+}
+
+// keyPositions are the positions in cols of the primary key's columns, in
+// the key's order.
+func keyPositions(res *tableschema.Resource, cols []*column) []int {
+	var pos []int
+	for _, k := range res.Schema.PrimaryKey {
 		for j, col := range cols {
 			if col.name == k {
-				p.order = append(p.order, j)
+				pos = append(pos, j)
 			}
 		}
 	}
-	for j, col := range cols {
-		if !col.inKey(c.Resource.Schema.PrimaryKey) {
-			p.order = append(p.order, j)
-		}
-	}
-	return p
+	return pos
 }
 
-func (c *column) inKey(pk []string) bool {
-	for _, k := range pk {
-		if k == c.name {
-			return true
-		}
-	}
-	return false
+// free gives back the index's memory.
+func (p *published) free() {
+	_ = offheap.Free(p.rows)
+	_ = offheap.Free(p.slots)
+	_ = offheap.Free(p.arena)
+	p.rows, p.slots, p.arena = nil, nil, nil
 }
 
 // pendingPublished is the published rows being read while the source
@@ -111,11 +119,11 @@ type pendingPublished struct {
 	err    error
 }
 
-// readPublished starts reading the published rows of c. Its connection is
-// taken before it returns: the load's COPY, which waits for the published
-// rows, takes its own after, so loads that share a pool never wait on each
-// other for one.
-func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, cols []*column) *pendingPublished {
+// readPublished starts reading the published rows of c, from its digest
+// when plan finds it good. Its connection is taken before it returns: the
+// load's COPY, which waits for the published rows, takes its own after,
+// so loads that share a pool never wait on each other for one.
+func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, cols []*column, plan digestPlan) *pendingPublished {
 	ctx, cancel := context.WithCancel(ctx)
 	pp := &pendingPublished{done: make(chan struct{}), cancel: cancel}
 	conn, err := pool.Acquire(ctx)
@@ -128,7 +136,8 @@ func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 		defer close(pp.done)
 		defer conn.Release()
 		p := newPublished(c, cols)
-		if err := p.read(ctx, conn, c); err != nil {
+		if err := p.read(ctx, conn, c, plan); err != nil {
+			p.free()
 			pp.err = fmt.Errorf("lectura de las filas publicadas: %w", err)
 			return
 		}
@@ -143,15 +152,18 @@ func (pp *pendingPublished) wait() (*published, error) {
 	return pp.p, pp.err
 }
 
-// stop ends the reading if it still goes.
+// stop ends the reading if it still goes, and frees what was read.
 func (pp *pendingPublished) stop() {
 	pp.cancel()
 	<-pp.done
+	if pp.p != nil {
+		pp.p.free()
+	}
 }
 
-// read fills p from the live table, in one snapshot with the version
-// number.
-func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Catalog) error {
+// read fills p, in one snapshot with the version number: from the digest
+// when it holds this version untouched, else from the live rows.
+func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Catalog, plan digestPlan) error {
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
@@ -163,15 +175,36 @@ func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Cat
 		WHERE c.id = $1`, c.ID).Scan(&p.version, &rows); err != nil {
 		return err
 	}
-	p.rows = make([]pubRow, 0, rows)
-	p.arena = make([]byte, 0, rows*int64(8+p.nKeys))
-	names := make([]string, len(p.order))
-	for i, j := range p.order {
-		names[i] = pgdb.QuoteIdent(p.cols[j].name)
+	if plan.token != 0 {
+		head, err := readDigestHead(ctx, tx, c, p.version, plan)
+		if err != nil {
+			return err
+		}
+		if head.usable {
+			p.fromDigest, p.hkey = true, head.key
+			if err := p.alloc(head.rows, head.bytes); err != nil {
+				return err
+			}
+			if err := readDigestChunks(ctx, tx, c.ID, plan.token, p.addEntries); err != nil {
+				return err
+			}
+			if int64(len(p.rows)) != head.rows {
+				return fmt.Errorf("the digest has %d rows, its head says %d", len(p.rows), head.rows)
+			}
+			return p.index()
+		}
+	}
+	p.hkey = newDigestKey()
+	if err := p.alloc(rows, rows*int64(10+8*len(p.keyPos))); err != nil {
+		return err
+	}
+	names := make([]string, len(p.cols))
+	for i, col := range p.cols {
+		names[i] = pgdb.QuoteIdent(col.name)
 	}
 	w := &copyLines{line: p.add}
 	if _, err := tx.Conn().PgConn().CopyTo(ctx, w, "COPY (SELECT "+strings.Join(names, ", ")+" FROM "+
-		pgdb.QuoteQualified("cat", c.Table)+" WHERE activo) TO STDOUT"); err != nil {
+		pgdb.QuoteQualified(catalog.Schema, c.Table)+" WHERE activo) TO STDOUT"); err != nil {
 		return err
 	}
 	if w.err != nil {
@@ -180,7 +213,19 @@ func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Cat
 	if len(w.pending) > 0 {
 		return fmt.Errorf("COPY ended inside a row")
 	}
-	p.index()
+	return p.index()
+}
+
+// alloc makes room for rows rows whose entries take about bytes.
+func (p *published) alloc(rows, bytes int64) error {
+	var err error
+	if p.rows, err = offheap.Make[pubRow](int(max(rows, 1))); err != nil {
+		return err
+	}
+	if p.arena, err = offheap.Make[byte](int(max(bytes, 64))); err != nil {
+		return err
+	}
+	p.rows, p.arena = p.rows[:0], p.arena[:0]
 	return nil
 }
 
@@ -214,28 +259,84 @@ func (w *copyLines) Write(data []byte) (int, error) {
 	return n, nil
 }
 
-// add records one line of COPY text output: the fields in p.order. The
-// line is hashed as it is; the source's rows are written the same way.
+// add records one line of COPY text output, the definition's columns in
+// order: the line is hashed as it is, as the source's rows are.
 func (p *published) add(line []byte) error {
-	keyEnd := len(line)
-	for f, at := 0, 0; f < p.nKeys; f++ {
-		i := bytes.IndexByte(line[at:], '\t')
-		if i < 0 {
-			if f != p.nKeys-1 {
-				return fmt.Errorf("COPY row with %d fields, want at least %d", f+1, p.nKeys)
-			}
-			break
-		}
-		keyEnd, at = at+i, at+i+1
+	key, err := p.keyOfLine(line)
+	if err != nil {
+		return err
 	}
-	key := line[:keyEnd]
+	return p.addRow(key, p.hkey.sum(line))
+}
+
+// keyOfLine is the key's fields of a line of COPY text, joined by tabs.
+func (p *published) keyOfLine(line []byte) ([]byte, error) {
+	if len(p.keyPos) == 1 && p.keyPos[0] == 0 {
+		if i := bytes.IndexByte(line, '\t'); i >= 0 {
+			return line[:i], nil
+		}
+		return line, nil
+	}
+	p.scratch = p.scratch[:0]
+	for k, pos := range p.keyPos {
+		f, ok := copyField(line, pos)
+		if !ok {
+			return nil, fmt.Errorf("COPY row without field %d", pos+1)
+		}
+		if k > 0 {
+			p.scratch = append(p.scratch, '\t')
+		}
+		p.scratch = append(p.scratch, f...)
+	}
+	return p.scratch, nil
+}
+
+// copyField is the n-th (0-based) tab-separated field of line.
+func copyField(line []byte, n int) ([]byte, bool) {
+	for ; n > 0; n-- {
+		i := bytes.IndexByte(line, '\t')
+		if i < 0 {
+			return nil, false
+		}
+		line = line[i+1:]
+	}
+	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+		return line[:i], true
+	}
+	return line, true
+}
+
+// addEntries records a chunk of digest entries.
+func (p *published) addEntries(entries []byte) error {
+	for len(entries) > 0 {
+		n, w := binary.Uvarint(entries)
+		if w <= 0 || uint64(len(entries)-w) < n+8 {
+			return errors.New("a digest entry is cut short")
+		}
+		key := entries[w : w+int(n)]
+		if err := p.addRow(key, binary.LittleEndian.Uint64(entries[w+int(n):])); err != nil {
+			return err
+		}
+		entries = entries[w+int(n)+8:]
+	}
+	return nil
+}
+
+// addRow records one published row.
+func (p *published) addRow(key []byte, h uint64) error {
+	var err error
 	at := len(p.arena)
-	p.arena = binary.AppendUvarint(p.arena, uint64(len(key)))
-	p.arena = append(p.arena, key...)
-	if len(p.arena) > math.MaxUint32 {
+	if at+len(key)+binary.MaxVarintLen64+8 > math.MaxUint32 {
 		return fmt.Errorf("the published keys take more than 4 GB")
 	}
-	p.rows = append(p.rows, pubRow{key: maphash.Bytes(p.seed, key), row: maphash.Bytes(p.seed, line), at: uint32(at)})
+	if p.arena, err = offheap.Grow(p.arena, len(key)+binary.MaxVarintLen64+8); err != nil {
+		return err
+	}
+	p.arena = appendDigestEntry(p.arena, key, h)
+	if p.rows, err = offheap.Grow(p.rows, 1); err != nil {
+		return err
+	}
+	p.rows = append(p.rows, pubRow{key: uint32(maphash.Bytes(p.seed, key)), at: uint32(at)})
 	return nil
 }
 
@@ -270,10 +371,13 @@ func unescapeCopy(dst, s []byte) []byte {
 }
 
 // index builds the hash table over the keys (load factor at most 2/3).
-func (p *published) index() {
+func (p *published) index() error {
 	size := 1 << bits.Len(uint(len(p.rows)+len(p.rows)/2))
-	p.slots = make([]uint32, size)
-	mask := uint64(size - 1)
+	var err error
+	if p.slots, err = offheap.Make[uint32](size); err != nil {
+		return err
+	}
+	mask := uint32(size - 1)
 	for i := range p.rows {
 		for s := p.rows[i].key & mask; ; s = (s + 1) & mask {
 			if p.slots[s] == 0 {
@@ -283,6 +387,7 @@ func (p *published) index() {
 		}
 	}
 	p.unchanged = make([]uint64, (len(p.rows)+63)/64)
+	return nil
 }
 
 // key is published row i's key in COPY text.
@@ -293,9 +398,22 @@ func (p *published) key(i int) []byte {
 	return p.arena[start : start+int(n)]
 }
 
-// lookup finds the published row with this key (COPY text); -1 when none.
-func (p *published) lookup(key []byte, h uint64) int {
-	mask := uint64(len(p.slots) - 1)
+// rowHash is published row i's hash.
+func (p *published) rowHash(i int) uint64 {
+	at := p.rows[i].at
+	n, w := binary.Uvarint(p.arena[at:])
+	return binary.LittleEndian.Uint64(p.arena[int(at)+w+int(n):])
+}
+
+// find finds the published row with this key (COPY text); -1 when none.
+// The source's rows mostly come in the order they were published in, so
+// the row after the last one found (hint) is tried first.
+func (p *published) find(key []byte, hint int) int {
+	if hint < len(p.rows) && bytes.Equal(p.key(hint), key) {
+		return hint
+	}
+	h := uint32(maphash.Bytes(p.seed, key))
+	mask := uint32(len(p.slots) - 1)
 	for s := h & mask; ; s = (s + 1) & mask {
 		i := int(p.slots[s]) - 1
 		if i < 0 {
@@ -343,8 +461,8 @@ const removedTable = "gobdatos_removed"
 // stageRemoved copies the removed keys into a temporary table of tx that
 // lives until it ends, and returns its name for catalog.PublishDelta.
 func (p *published) stageRemoved(ctx context.Context, tx pgx.Tx) (string, error) {
-	defs := make([]string, p.nKeys)
-	for i, j := range p.order[:p.nKeys] {
+	defs := make([]string, len(p.keyPos))
+	for i, j := range p.keyPos {
 		defs[i] = pgdb.QuoteIdent(p.cols[j].name) + " " + p.cols[j].sql.String()
 	}
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE "+removedTable+" ("+strings.Join(defs, ", ")+") ON COMMIT DROP"); err != nil {

@@ -155,9 +155,20 @@ func reloaded(t *testing.T, b *loadBundle, text string) string {
 }
 
 // TestReloadStagesOnlyChangedRows reads a re-load's source as COPY would:
-// only the new and changed rows come out, numbered as in the file.
+// only the new and changed rows come out, numbered as in the file, whether
+// the published rows come from the live table or from the digest the first
+// load stored.
 func TestReloadStagesOnlyChangedRows(t *testing.T) {
 	t.Parallel()
+	for _, fromDigest := range []bool{false, true} {
+		t.Run(fmt.Sprintf("digest=%v", fromDigest), func(t *testing.T) {
+			t.Parallel()
+			testReloadStagesOnlyChangedRows(t, fromDigest)
+		})
+	}
+}
+
+func testReloadStagesOnlyChangedRows(t *testing.T, fromDigest bool) {
 	b := setupLoad(t)
 	c := b.create(t, localidadCatalog, false)
 	require.Equal(t, Succeeded, b.load(t, "localidad", localidades(300, nil), 64).State)
@@ -166,7 +177,14 @@ func TestReloadStagesOnlyChangedRows(t *testing.T) {
 	cols, err := columnsOf(c.Resource, pgtype.NewMap())
 	require.NoError(t, err)
 	require.True(t, deltaApplies(c.Resource, cols))
-	pending := readPublished(b.ctx, b.pool, c, cols)
+	var plan digestPlan
+	if fromDigest {
+		shape, err := digestShape(c.Resource)
+		require.NoError(t, err)
+		plan, err = prepareDigest(b.ctx, b.pool, c, shape)
+		require.NoError(t, err)
+	}
+	pending := readPublished(b.ctx, b.pool, c, cols, plan)
 	defer pending.stop()
 
 	text := localidades(310, func(i int, r []string) bool {
@@ -186,7 +204,7 @@ func TestReloadStagesOnlyChangedRows(t *testing.T) {
 	errs := newCollector(10)
 	v := &validator{cols: cols, src: src, missing: missingValues(c), errs: errs, rowBase: 2}
 	rs := newRowSource(b.ctx, stream, v, 0)
-	rs.delta = newDelta(pending, keySets(c.Resource)[0])
+	rs.delta = newDelta(pending, keySets(c.Resource)[0], nil)
 	staged, err := io.ReadAll(rs)
 	require.NoError(t, err)
 	var rows []int64
@@ -210,6 +228,7 @@ func TestReloadStagesOnlyChangedRows(t *testing.T) {
 
 	p, err := pending.wait()
 	require.NoError(t, err)
+	require.Equal(t, fromDigest, p.fromDigest)
 	var removed bytes.Buffer
 	_, err = removed.ReadFrom(p.removedKeys())
 	require.NoError(t, err)

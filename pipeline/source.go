@@ -41,6 +41,11 @@ type rowSource struct {
 	streamErr bool
 	// delta, in a re-load, leaves out the rows equal to the published ones.
 	delta *delta
+	// spill, when the catalog keeps a digest, collects the rows' keys and
+	// hashes (in a re-load, delta does); keyPos are the key's columns.
+	spill  *digestSpill
+	keyPos []int
+	keyBuf []byte
 
 	read, valid, rejected atomic.Int64
 	onBatch               func()
@@ -115,6 +120,14 @@ func (r *rowSource) convert(rec arrow.RecordBatch) (int, error) {
 	return r.v.convert(rec, &r.b), nil
 }
 
+// digest is what collects the digest of the load's rows; nil when none.
+func (r *rowSource) digest() *digestSpill {
+	if r.delta != nil {
+		return r.delta.spill
+	}
+	return r.spill
+}
+
 // encode writes the batch's valid rows into r.out: the cells separated by
 // tabs, then the row number unless the rows go straight to the live table.
 func (r *rowSource) encode() {
@@ -123,11 +136,15 @@ func (r *rowSource) encode() {
 		if !r.b.ok[i] {
 			continue
 		}
+		start := len(out)
 		for j := range r.b.cols {
 			if j > 0 {
 				out = append(out, '\t')
 			}
 			out = append(out, r.b.cols[j].cell(i)...)
+		}
+		if r.spill != nil {
+			r.addDigest(out[start:], i)
 		}
 		if !r.noRowNumber {
 			out = append(out, '\t')
@@ -136,6 +153,20 @@ func (r *rowSource) encode() {
 		out = append(out, '\n')
 	}
 	r.out, r.off = out, 0
+}
+
+// addDigest records valid row i of the batch, line in COPY text, in the
+// digest.
+func (r *rowSource) addDigest(line []byte, i int) {
+	key := r.b.cols[r.keyPos[0]].cell(i)
+	if len(r.keyPos) > 1 {
+		r.keyBuf = append(r.keyBuf[:0], key...)
+		for _, pos := range r.keyPos[1:] {
+			r.keyBuf = append(append(r.keyBuf, '\t'), r.b.cols[pos].cell(i)...)
+		}
+		key = r.keyBuf
+	}
+	r.spill.add(key, r.spill.key.sum(line))
 }
 
 type rowLimitError struct{ limit int64 }
