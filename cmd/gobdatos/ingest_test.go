@@ -205,15 +205,15 @@ func TestIngestKilledDuringPublication(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	// The catalog's publication computes its diff in a temporary table of
-	// that name: seeing it in a running statement means the transaction is
-	// open.
+	// The catalog's publication marks the statement that writes the
+	// version (and names its temporary table) gobdatos_publish: seeing it
+	// in a running statement means the transaction is open.
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		var publishing bool
 		require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND application_name = 'gobdatos-ingest'
-			AND backend_xid IS NOT NULL AND query LIKE '%gobdatos_publish_diff%')`).Scan(&publishing))
+			AND backend_xid IS NOT NULL AND query LIKE '%gobdatos_publish%')`).Scan(&publishing))
 		if publishing {
 			break
 		}
