@@ -91,15 +91,22 @@ func prepareDigest(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 	table := pgdb.QuoteQualified(catalog.Schema, c.Table)
 	plan := digestPlan{shape: shape}
 	err := pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
-		var has bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2)`,
-			table, digestTrigger).Scan(&has); err != nil {
-			return err
-		}
-		if !has {
+		var enabled string
+		err := tx.QueryRow(ctx, `SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2`,
+			table, digestTrigger).Scan(&enabled)
+		if errors.Is(err, pgx.ErrNoRows) {
 			if _, err := tx.Exec(ctx, "CREATE TRIGGER "+pgdb.QuoteIdent(digestTrigger)+
 				" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "+table+
 				" FOR EACH STATEMENT EXECUTE FUNCTION meta.f_catalog_digest_stale()"); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if enabled != "A" {
+			// Also under session_replication_role = replica: logical
+			// replication and restores write that way.
+			if _, err := tx.Exec(ctx, "ALTER TABLE "+table+" ENABLE ALWAYS TRIGGER "+pgdb.QuoteIdent(digestTrigger)); err != nil {
 				return err
 			}
 		}
@@ -115,7 +122,7 @@ func prepareDigest(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 		if err := tx.QueryRow(ctx, `SELECT token FROM meta.catalog_digest WHERE catalog_id = $1`, c.ID).Scan(&plan.token); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM meta.catalog_digest_chunk WHERE catalog_id = $1 AND token <> $2`, c.ID, plan.token)
+		_, err = tx.Exec(ctx, `DELETE FROM meta.catalog_digest_chunk WHERE catalog_id = $1 AND token <> $2`, c.ID, plan.token)
 		return err
 	})
 	if err != nil {
@@ -144,7 +151,7 @@ func readDigestHead(ctx context.Context, tx pgx.Tx, c *catalog.Catalog, version 
 	var key []byte
 	err := tx.QueryRow(ctx, `
 		SELECT coalesce(NOT d.stale AND d.token = $2 AND d.version = $3 AND d.shape = $4 AND d.relid = $5::regclass
-			AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = d.relid AND t.tgname = $6 AND t.tgenabled <> 'D'), false),
+			AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = d.relid AND t.tgname = $6 AND t.tgenabled = 'A'), false),
 			d.hash_key, coalesce(d.rows, 0), coalesce(d.bytes, 0)
 		FROM meta.catalog_digest d WHERE d.catalog_id = $1`,
 		c.ID, plan.token, version, plan.shape, pgdb.QuoteQualified(catalog.Schema, c.Table), digestTrigger).

@@ -122,6 +122,10 @@ func TestDigestGoesStaleOnDirectWrites(t *testing.T) {
 		{"insert", `INSERT INTO cat.cat_localidad (id_localidad, nombre) VALUES ('9999', 'Nueva')`, 0, 0, 1, false},
 		{"delete", `DELETE FROM cat.cat_localidad WHERE id_localidad = '0007'`, 1, 0, 0, false},
 		{"truncate", `TRUNCATE cat.cat_localidad`, 300, 0, 0, true},
+		// As logical replication and pg_restore write: ordinary triggers
+		// do not fire.
+		{"replica", `SET LOCAL session_replication_role = replica;
+			UPDATE cat.cat_localidad SET nombre = 'Otro' WHERE id_localidad = '0007'`, 0, 1, 0, true},
 	}
 	for _, tc := range cases {
 		for _, asEntity := range []bool{false, true} {
