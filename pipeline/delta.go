@@ -32,7 +32,8 @@ type delta struct {
 	cells   []cellFunc // per batch, in the definition's order
 	buf     []byte
 	keyBuf  []byte
-	match   []int // per row, its published row; -1 none
+	spans   [][2]int // per column, where its cell is in buf
+	match   []int    // per row, its published row; -1 none
 	same    []bool
 	hashes  []uint64 // per row, its hash
 	keys    []byte   // per row, its key (keyEnds)
@@ -76,31 +77,31 @@ func (d *delta) convert(v *validator, rec arrow.RecordBatch, b *batch) (int, err
 	d.match, d.same, d.sel, d.hashes = d.match[:0], d.same[:0], d.sel[:0], d.hashes[:0]
 	d.keys, d.keyEnds = d.keys[:0], d.keyEnds[:0]
 	single := len(p.keyPos) == 1
+	if cap(d.spans) < len(d.cells) {
+		d.spans = make([][2]int, len(d.cells))
+	}
+	spans := d.spans[:len(d.cells)]
 	for i := range n {
 		buf := d.buf[:0]
-		d.keyBuf = d.keyBuf[:0]
-		var key []byte
 		for f, cell := range d.cells {
 			if f > 0 {
 				buf = append(buf, '\t')
 			}
 			start := len(buf)
 			buf = cell(buf, i)
-			for k, pos := range p.keyPos {
-				if pos != f {
-					continue
-				}
-				if single {
-					key = buf[start:]
-				} else {
-					if k > 0 {
-						d.keyBuf = append(d.keyBuf, '\t')
-					}
-					d.keyBuf = append(d.keyBuf, buf[start:]...)
-				}
-			}
+			spans[f] = [2]int{start, len(buf)}
 		}
-		if !single {
+		var key []byte
+		if single {
+			key = buf[spans[p.keyPos[0]][0]:spans[p.keyPos[0]][1]]
+		} else {
+			d.keyBuf = d.keyBuf[:0]
+			for k, pos := range p.keyPos {
+				if k > 0 {
+					d.keyBuf = append(d.keyBuf, '\t')
+				}
+				d.keyBuf = append(d.keyBuf, buf[spans[pos][0]:spans[pos][1]]...)
+			}
 			key = d.keyBuf
 		}
 		d.buf = buf

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -216,4 +217,77 @@ func TestDigestNotStoredOverAnotherWrite(t *testing.T) {
 	d = b.digestOf(t, c)
 	require.False(t, d.stale)
 	require.Equal(t, []string{"0001"}, d.keys)
+}
+
+const municipioPruebaCatalog = `{"name": "cat_municipio_prueba", "title": "Municipios", "description": "Municipios de prueba.",
+ "schema": {"fields": [
+   {"name": "cve_ent", "type": "string", "description": "Entidad.", "constraints": {"required": true}},
+   {"name": "nombre", "type": "string", "description": "Nombre."},
+   {"name": "cve_mun", "type": "integer", "description": "Municipio.", "constraints": {"required": true}}
+ ], "primaryKey": ["cve_mun", "cve_ent"]}}`
+
+// TestDigestAcrossOrders: a composite key out of the columns' order, and
+// sources whose rows come in another order than the published ones: each
+// load compares with the digest the one before stored.
+func TestDigestAcrossOrders(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	c := b.create(t, municipioPruebaCatalog, false)
+	rows := func(reverse bool, edit func(ent string, mun int) string) string {
+		out := "cve_ent,nombre,cve_mun\n"
+		for i := range 200 {
+			if reverse {
+				i = 199 - i
+			}
+			ent, mun := fmt.Sprintf("%02d", 1+i%4), 1+i/4
+			name := fmt.Sprintf("Municipio %d-%d", 1+i%4, mun)
+			if edit != nil {
+				name = edit(ent, mun)
+			}
+			if name != "" {
+				out += fmt.Sprintf("%s,%s,%d\n", ent, name, mun)
+			}
+		}
+		return out
+	}
+	first := rows(false, nil)
+	require.Equal(t, Succeeded, b.load(t, c.Clave, first, 16).State)
+	copies := 0
+	d := b.digestOf(t, c)
+	require.Len(t, d.keys, 200)
+	require.Equal(t, "1\t01", d.keys[0], "the key in primaryKey's order, as COPY text")
+
+	for _, step := range []struct {
+		name                    string
+		text                    string
+		added, changed, removed int64
+	}{
+		{"same rows, reversed", rows(true, nil), 0, 0, 0},
+		{"reversed, one changed, one left out", rows(true, func(ent string, mun int) string {
+			switch {
+			case ent == "03" && mun == 7:
+				return "Cambiado"
+			case ent == "02" && mun == 9:
+				return ""
+			}
+			return fmt.Sprintf("Municipio %s-%d", ent[1:], mun)
+		}), 0, 1, 1},
+		{"back in the first order", first, 1, 1, 0},
+		{"the same again", first, 0, 0, 0},
+	} {
+		copies++
+		run := b.load(t, c.Clave, step.text, 16)
+		require.Equal(t, Succeeded, run.State, step.name+": "+run.Error)
+		require.Equal(t, []int64{step.added, step.changed, step.removed}, []int64{run.RowsAdded, run.RowsChanged, run.RowsRemoved}, step.name)
+		require.Equal(t, b.live(t, "cat_municipio_prueba", "cve_ent, nombre, cve_mun"), reloadedAs(t, b, municipioPruebaCatalog, "cat_municipio_prueba", fmt.Sprintf("cat_municipio_copia_%d", copies), step.text), step.name)
+		require.False(t, b.digestOf(t, c).stale, step.name)
+	}
+}
+
+// reloadedAs is what a first load of text into a fresh copy of def, as
+// table copyTable, shows.
+func reloadedAs(t *testing.T, b *loadBundle, def, table, copyTable, text string) string {
+	c := b.create(t, strings.ReplaceAll(def, `"name": "`+table+`"`, `"name": "`+copyTable+`"`), false)
+	require.Equal(t, Succeeded, b.load(t, c.Clave, text, 100).State)
+	return b.live(t, copyTable, "cve_ent, nombre, cve_mun")
 }
