@@ -284,7 +284,7 @@ func PublishDelta(ctx context.Context, tx pgx.Tx, c *Catalog, staging, removed s
 			FROM ` + stg + ` s LEFT JOIN ` + sh.live + ` l ON ` + sh.join("l", "s") + `
 			WHERE l.activo IS NOT TRUE OR ` + sh.recordHash("s") + ` <> ` + sh.recordHash("l") + `
 			UNION ALL
-			SELECT ` + list("l", sh.cols) + `, 'r', l.ctid, ` + old + `
+			SELECT ` + list("l", sh.keys) + sh.nonKeysOf("l") + `, 'r', l.ctid, ` + old + `
 			FROM ` + rem + ` r JOIN ` + sh.live + ` l ON ` + sh.join("l", "r") + `
 			WHERE l.activo AND NOT EXISTS (SELECT FROM ` + stg + ` s WHERE ` + sh.join("s", "r") + `)`
 	return publishChanges(ctx, tx, c, sh, cur, stg, sh.since(diff), actor, runID)
