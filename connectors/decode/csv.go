@@ -178,9 +178,11 @@ func (d *csvDecoder) fill(b *array.RecordBuilder, max int, report func(connector
 	}
 	for i := range builders {
 		builders[i] = b.Field(i).(*array.StringBuilder)
-		// Sized like the last batch, the buffers do not regrow and copy.
+		// Sized like the last batch and an eighth more, the buffers do
+		// not regrow and copy (a batch a little longer than the last one
+		// would double its data buffer).
 		builders[i].Reserve(max)
-		builders[i].ReserveData(d.dataLen[i])
+		builders[i].ReserveData(d.dataLen[i] + d.dataLen[i]/8)
 	}
 	defer func() {
 		for i, sb := range builders {
