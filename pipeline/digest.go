@@ -42,6 +42,10 @@ const digestScheme = "siphash-2-4/copy-text/v1"
 // on every write (meta.f_catalog_digest_stale).
 const digestTrigger = "gobdatos_digest"
 
+// digestLockWait bounds how long a load waits to put the trigger on its
+// table.
+const digestLockWait = "2s"
+
 // digestChunkBytes is about how much of a digest one chunk row holds.
 const digestChunkBytes = 256 << 10
 
@@ -91,6 +95,12 @@ func prepareDigest(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 	table := pgdb.QuoteQualified(catalog.Schema, c.Table)
 	plan := digestPlan{shape: shape}
 	err := pgdb.WithTx(ctx, pool, func(tx pgx.Tx) error {
+		// Creating the trigger waits for the transactions that write the
+		// table; a load does not wait long for that: it goes on without a
+		// digest and tries again next time.
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+digestLockWait+"'"); err != nil {
+			return err
+		}
 		var enabled string
 		err := tx.QueryRow(ctx, `SELECT tgenabled::text FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2`,
 			table, digestTrigger).Scan(&enabled)

@@ -291,3 +291,31 @@ func reloadedAs(t *testing.T, b *loadBundle, def, table, copyTable, text string)
 	require.Equal(t, Succeeded, b.load(t, c.Clave, text, 100).State)
 	return b.live(t, copyTable, "cve_ent, nombre, cve_mun")
 }
+
+// TestDigestDoesNotWaitForWriters: putting the trigger on a table waits for
+// the transactions that write it; a load waits for that only a moment, then
+// goes on without a digest, and the next one makes it.
+func TestDigestDoesNotWaitForWriters(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	c := b.create(t, localidadCatalog, false)
+	writer, err := b.pool.Begin(b.ctx)
+	require.NoError(t, err)
+	defer pgdb.Rollback(b.ctx, writer)
+	_, err = writer.Exec(b.ctx, `LOCK TABLE cat.cat_localidad IN ROW EXCLUSIVE MODE`)
+	require.NoError(t, err)
+
+	text := localidades(40, nil)
+	run := b.load(t, "localidad", text, 16)
+	require.Equal(t, Succeeded, run.State, run.Error)
+	var heads int
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM meta.catalog_digest WHERE catalog_id = $1`, c.ID).Scan(&heads))
+	require.Zero(t, heads, "no digest while the trigger could not be made")
+
+	require.NoError(t, writer.Rollback(b.ctx))
+	run = b.load(t, "localidad", text, 16)
+	require.Equal(t, "unchanged", run.ErrorCode)
+	d := b.digestOf(t, c)
+	require.Equal(t, 1, *d.version)
+	require.Len(t, d.keys, 40)
+}
