@@ -470,6 +470,7 @@ func (ld *load) copyRows(ctx context.Context, cols []*column, copy func(*rowSour
 	ld.mu.Unlock()
 	ld.enter(StageValidate)
 	_, copyErr = copy(rs)
+	rs.close()
 	err = copyErr
 	if rs.err != nil {
 		err = rs.err

@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -49,6 +51,13 @@ type rowSource struct {
 
 	read, valid, rejected atomic.Int64
 	onBatch               func()
+
+	// mu is held by Read. COPY reads from a goroutine of its own, which it
+	// does not always wait for when the connection fails; close takes mu
+	// to wait for a Read in flight, so that what Read uses (the published
+	// rows' index, outside the Go heap) is not freed under it.
+	mu     sync.Mutex
+	closed bool
 }
 
 func newRowSource(ctx context.Context, stream Stream, v *validator, limit int64) *rowSource {
@@ -59,6 +68,11 @@ func newRowSource(ctx context.Context, stream Stream, v *validator, limit int64)
 // needed; at the end of the source it returns io.EOF, or the error that
 // stopped it (which makes COPY fail).
 func (r *rowSource) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, errSourceClosed
+	}
 	for r.off == len(r.out) {
 		if !r.nextBatch() {
 			if r.err != nil {
@@ -70,6 +84,15 @@ func (r *rowSource) Read(p []byte) (int, error) {
 	n := copy(p, r.out[r.off:])
 	r.off += n
 	return n, nil
+}
+
+var errSourceClosed = errors.New("pipeline: the rows' source was closed")
+
+// close waits for a Read in flight and makes later ones fail.
+func (r *rowSource) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
 }
 
 // nextBatch reads, converts and encodes the next batch; false at the end
