@@ -319,3 +319,28 @@ func TestDigestDoesNotWaitForWriters(t *testing.T) {
 	require.Equal(t, 1, *d.version)
 	require.Len(t, d.keys, 40)
 }
+
+// TestDigestUnreadable: a digest that cannot be read is a cache that
+// failed: the load reads the live rows and stores a good one.
+func TestDigestUnreadable(t *testing.T) {
+	t.Parallel()
+	b := setupLoad(t)
+	c := b.create(t, localidadCatalog, false)
+	text := localidades(600, nil)
+	require.Equal(t, Succeeded, b.load(t, "localidad", text, 64).State)
+	_, err := b.pool.Exec(b.ctx, `UPDATE meta.catalog_digest_chunk SET entries = '\x05303030'::bytea WHERE catalog_id = $1`, c.ID)
+	require.NoError(t, err)
+
+	changed := localidades(600, func(i int, r []string) bool {
+		if i == 3 {
+			r[1] = "Cambiada"
+		}
+		return true
+	})
+	run := b.load(t, "localidad", changed, 64)
+	require.Equal(t, Succeeded, run.State, run.Error)
+	require.Equal(t, []int64{0, 1, 0}, []int64{run.RowsAdded, run.RowsChanged, run.RowsRemoved})
+	d := b.digestOf(t, c)
+	require.Equal(t, 2, *d.version)
+	require.Len(t, d.keys, 600)
+}

@@ -320,7 +320,7 @@ func (ld *load) run(ctx context.Context) outcome {
 		if ld.digest != nil {
 			plan = *ld.digest
 		}
-		ld.pub = readPublished(ctx, ld.Pool, c, cols, plan)
+		ld.pub = readPublished(ctx, ld.Pool, c, cols, plan, ld.logger())
 		defer ld.pub.stop()
 	}
 	st := &staging{name: stagingName(ld.runID), cols: cols}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"log/slog"
 	"math"
 	"math/bits"
 	"strings"
@@ -39,6 +40,7 @@ type published struct {
 	hkey    digestKey
 	// fromDigest says the rows came from the digest, not the live table.
 	fromDigest bool
+	logger     *slog.Logger
 	rows       []pubRow // offheap
 	slots      []uint32 // offheap; open addressing on the key hash: index+1 in rows, 0 empty
 	arena      []byte   // offheap; the rows' digest entries (appendDigestEntry)
@@ -123,7 +125,7 @@ type pendingPublished struct {
 // when plan finds it good. Its connection is taken before it returns: the
 // load's COPY, which waits for the published rows, takes its own after,
 // so loads that share a pool never wait on each other for one.
-func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, cols []*column, plan digestPlan) *pendingPublished {
+func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, cols []*column, plan digestPlan, logger *slog.Logger) *pendingPublished {
 	ctx, cancel := context.WithCancel(ctx)
 	pp := &pendingPublished{done: make(chan struct{}), cancel: cancel}
 	conn, err := pool.Acquire(ctx)
@@ -136,6 +138,7 @@ func readPublished(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 		defer close(pp.done)
 		defer conn.Release()
 		p := newPublished(c, cols)
+		p.logger = logger
 		if err := p.read(ctx, conn, c, plan); err != nil {
 			p.free()
 			pp.err = fmt.Errorf("lectura de las filas publicadas: %w", err)
@@ -181,17 +184,18 @@ func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Cat
 			return err
 		}
 		if head.usable {
-			p.fromDigest, p.hkey = true, head.key
-			if err := p.alloc(head.rows, head.bytes); err != nil {
+			err := p.readDigest(ctx, tx, c, plan, head)
+			if err == nil {
+				return p.index()
+			}
+			if ctx.Err() != nil {
 				return err
 			}
-			if err := readDigestChunks(ctx, tx, c.ID, plan.token, p.addEntries); err != nil {
-				return err
-			}
-			if int64(len(p.rows)) != head.rows {
-				return fmt.Errorf("the digest has %d rows, its head says %d", len(p.rows), head.rows)
-			}
-			return p.index()
+			// A digest that cannot be read is only a cache that failed:
+			// the live rows say the same.
+			p.logger.Warn("load: the catalog's digest could not be read; the live rows are read instead", "catalog", c.Clave, "err", err)
+			p.free()
+			p.fromDigest = false
 		}
 	}
 	p.hkey = newDigestKey()
@@ -214,6 +218,28 @@ func (p *published) read(ctx context.Context, conn *pgxpool.Conn, c *catalog.Cat
 		return fmt.Errorf("COPY ended inside a row")
 	}
 	return p.index()
+}
+
+// readDigest fills p from the digest head describes.
+func (p *published) readDigest(ctx context.Context, tx pgx.Tx, c *catalog.Catalog, plan digestPlan, head digestHead) error {
+	p.fromDigest, p.hkey = true, head.key
+	if err := p.alloc(head.rows, head.bytes); err != nil {
+		return err
+	}
+	// A savepoint keeps the snapshot's transaction usable if the read
+	// fails in PostgreSQL.
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer pgdb.Rollback(ctx, sp)
+	if err := readDigestChunks(ctx, sp, c.ID, plan.token, p.addEntries); err != nil {
+		return err
+	}
+	if int64(len(p.rows)) != head.rows {
+		return fmt.Errorf("the digest has %d rows, its head says %d", len(p.rows), head.rows)
+	}
+	return nil
 }
 
 // alloc makes room for rows rows whose entries take about bytes.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,7 +185,7 @@ func testReloadStagesOnlyChangedRows(t *testing.T, fromDigest bool) {
 		plan, err = prepareDigest(b.ctx, b.pool, c, shape)
 		require.NoError(t, err)
 	}
-	pending := readPublished(b.ctx, b.pool, c, cols, plan)
+	pending := readPublished(b.ctx, b.pool, c, cols, plan, slog.Default())
 	defer pending.stop()
 
 	text := localidades(310, func(i int, r []string) bool {
