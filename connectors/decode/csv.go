@@ -44,11 +44,12 @@ func openCSV(ctx context.Context, br *bufio.Reader, opt connectors.Options, coun
 	if delim == '"' || delim == '\r' || delim == '\n' || !utf8.ValidRune(delim) || delim == utf8.RuneError {
 		return nil, &connectors.RowError{Message: fmt.Sprintf("separador %q no válido", delim)}
 	}
-	r := csv.NewReader(tr)
+	ln := &lines{br: tr}
+	r := csv.NewReader(ln)
 	r.Comma = delim
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	d := &csvDecoder{r: r, guard: guard, delim: delim}
+	d := &csvDecoder{r: r, lines: ln, guard: guard, delim: delim, plain: delim < utf8.RuneSelf}
 
 	first, err := d.read()
 	if errors.Is(err, io.EOF) {
@@ -119,7 +120,13 @@ func sameNames(a, b []string) bool {
 }
 
 type csvDecoder struct {
-	r       *csv.Reader
+	r *csv.Reader
+	// lines feeds r; a line without quotes is split by the decoder itself
+	// (plain, when the delimiter is one byte), which is most of a CSV's
+	// lines and several times cheaper than encoding/csv.
+	lines   *lines
+	plain   bool
+	fields  [][]byte
 	names   []string
 	pending []string
 	row     int64      // records read so far, the header included
@@ -161,7 +168,8 @@ func (d *csvDecoder) parseError(err error) error {
 		case errors.Is(pe.Err, csv.ErrQuote), errors.Is(pe.Err, csv.ErrBareQuote):
 			what = "comillas mal formadas: un campo entre comillas debe cerrarlas y duplicar las comillas internas (\"\")"
 		}
-		return &connectors.RowError{Row: d.row + 1, Message: fmt.Sprintf("%s (línea %d, carácter %d)", what, pe.Line, pe.Column)}
+		// encoding/csv numbers only the lines it read.
+		return &connectors.RowError{Row: d.row + 1, Message: fmt.Sprintf("%s (línea %d, carácter %d)", what, pe.Line+d.lines.fast, pe.Column)}
 	}
 	var re *connectors.RowError
 	if errors.As(err, &re) {
@@ -194,6 +202,19 @@ func (d *csvDecoder) fill(b *array.RecordBuilder, max int, report func(connector
 		if d.pending != nil {
 			rec, d.pending = d.pending, nil
 		} else {
+			if d.plain {
+				kind, err := d.plainLine(builders, report)
+				if err != nil {
+					return n, err
+				}
+				switch kind {
+				case lineRow:
+					n++
+					continue
+				case lineSkipped:
+					continue
+				}
+			}
 			var err error
 			if rec, err = d.read(); err != nil {
 				return n, err
@@ -213,6 +234,65 @@ func (d *csvDecoder) fill(b *array.RecordBuilder, max int, report func(connector
 		n++
 	}
 	return n, nil
+}
+
+// lineKind is what plainLine did with a line.
+type lineKind int
+
+const (
+	lineRow     lineKind = iota // appended as a row
+	lineSkipped                 // consumed: empty, or ragged (reported)
+	lineQuoted                  // left for encoding/csv: it has quotes
+)
+
+// plainLine takes the next line when it has no quotes: a row appended to
+// builders, or a line skipped as encoding/csv would skip it.
+func (d *csvDecoder) plainLine(builders []*array.StringBuilder, report func(connectors.RowIssue)) (lineKind, error) {
+	line, err := d.lines.peek()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, io.EOF
+		}
+		return 0, d.parseError(err)
+	}
+	if bytes.IndexByte(line, '"') >= 0 {
+		return lineQuoted, nil
+	}
+	d.fields = plainRecord(line, byte(d.delim), d.fields)
+	d.lines.consume()
+	fields := d.fields
+	if fields == nil {
+		return lineSkipped, nil
+	}
+	d.row++
+	if d.guard != nil && d.guard.bad {
+		for i, f := range fields {
+			if !utf8.Valid(f) {
+				col := fmt.Sprintf("%d", i+1)
+				if i < len(d.names) {
+					col = d.names[i]
+				}
+				return 0, &connectors.RowError{Row: d.row, Column: col, Value: strings.ToValidUTF8(string(f), "\uFFFD"),
+					Message: "el texto no es UTF-8 válido; declare la codificación del archivo (iso-8859-1 o windows-1252)"}
+			}
+		}
+	}
+	if len(fields) != len(d.names) {
+		rec := make([]string, len(fields))
+		for i, f := range fields {
+			rec[i] = string(f)
+		}
+		report(d.ragged(rec))
+		return lineSkipped, nil
+	}
+	for i, f := range fields {
+		if len(f) == 0 {
+			builders[i].AppendNull()
+		} else {
+			builders[i].BinaryBuilder.Append(f)
+		}
+	}
+	return lineRow, nil
 }
 
 func (d *csvDecoder) ragged(rec []string) connectors.RowIssue {
