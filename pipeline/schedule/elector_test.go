@@ -25,8 +25,10 @@ func TestOneLeaderAndFailover(t *testing.T) {
 	require.True(t, a.Leading())
 	require.False(t, b.Leading())
 
-	// The leader's process dies: its session ends.
-	_, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	// The leader's process dies: its session ends (the timeout waits until
+	// it has, with its locks: without it, b could ask while the lock is
+	// still held).
+	_, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
 		WHERE datname = current_database() AND application_name = 'gobdatos-leader'
 		  AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)`)
 	require.NoError(t, err)
