@@ -132,7 +132,7 @@ func prepareDigest(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 		if err := tx.QueryRow(ctx, `SELECT token FROM meta.catalog_digest WHERE catalog_id = $1`, c.ID).Scan(&plan.token); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM meta.catalog_digest_chunk WHERE catalog_id = $1 AND token <> $2`, c.ID, plan.token)
+		_, err = tx.Exec(ctx, deleteOtherChunks, c.ID, plan.token)
 		return err
 	})
 	if err != nil {
@@ -140,6 +140,10 @@ func prepareDigest(ctx context.Context, pool *pgxpool.Pool, c *catalog.Catalog, 
 	}
 	return plan, nil
 }
+
+// deleteOtherChunks drops a catalog's chunks that are not under the
+// token given: those of a digest replaced, or of a load that stored none.
+const deleteOtherChunks = `DELETE FROM meta.catalog_digest_chunk WHERE catalog_id = $1 AND token <> $2`
 
 func randomToken() int64 {
 	var b [8]byte
@@ -352,7 +356,7 @@ func (s *digestSpill) store(ctx context.Context, tx pgx.Tx, plan digestPlan, ver
 		s.catalogID, s.token, version, plan.shape, s.key.bytes(), s.rows, s.bytes); err != nil {
 		return false, err
 	}
-	if _, err := sp.Exec(ctx, `DELETE FROM meta.catalog_digest_chunk WHERE catalog_id = $1 AND token <> $2`, s.catalogID, s.token); err != nil {
+	if _, err := sp.Exec(ctx, deleteOtherChunks, s.catalogID, s.token); err != nil {
 		return false, err
 	}
 	if err := sp.Commit(ctx); err != nil {

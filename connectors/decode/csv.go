@@ -145,19 +145,29 @@ func (d *csvDecoder) read() ([]string, error) {
 		return nil, d.parseError(err)
 	}
 	d.row++
-	if d.guard != nil && d.guard.bad {
-		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				col := fmt.Sprintf("%d", i+1)
-				if i < len(d.names) {
-					col = d.names[i]
-				}
-				return nil, &connectors.RowError{Row: d.row, Column: col, Value: strings.ToValidUTF8(f, "\uFFFD"),
-					Message: "el texto no es UTF-8 válido; declare la codificación del archivo (iso-8859-1 o windows-1252)"}
-			}
-		}
+	if err := checkUTF8(d, rec); err != nil {
+		return nil, err
 	}
 	return rec, nil
+}
+
+// checkUTF8 checks the fields of record d.row for UTF-8 once the guard
+// has seen an invalid sequence, and says which one is not.
+func checkUTF8[F string | []byte](d *csvDecoder, fields []F) error {
+	if d.guard == nil || !d.guard.bad {
+		return nil
+	}
+	for i, f := range fields {
+		if s := string(f); !utf8.ValidString(s) {
+			col := fmt.Sprintf("%d", i+1)
+			if i < len(d.names) {
+				col = d.names[i]
+			}
+			return &connectors.RowError{Row: d.row, Column: col, Value: strings.ToValidUTF8(s, "\uFFFD"),
+				Message: "el texto no es UTF-8 válido; declare la codificación del archivo (iso-8859-1 o windows-1252)"}
+		}
+	}
+	return nil
 }
 
 func (d *csvDecoder) parseError(err error) error {
@@ -265,17 +275,8 @@ func (d *csvDecoder) plainLine(builders []*array.StringBuilder, report func(conn
 		return lineSkipped, nil
 	}
 	d.row++
-	if d.guard != nil && d.guard.bad {
-		for i, f := range fields {
-			if !utf8.Valid(f) {
-				col := fmt.Sprintf("%d", i+1)
-				if i < len(d.names) {
-					col = d.names[i]
-				}
-				return 0, &connectors.RowError{Row: d.row, Column: col, Value: strings.ToValidUTF8(string(f), "\uFFFD"),
-					Message: "el texto no es UTF-8 válido; declare la codificación del archivo (iso-8859-1 o windows-1252)"}
-			}
-		}
+	if err := checkUTF8(d, fields); err != nil {
+		return 0, err
 	}
 	if len(fields) != len(d.names) {
 		rec := make([]string, len(fields))
